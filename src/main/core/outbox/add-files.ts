@@ -1,0 +1,77 @@
+// The origin's first step: seal a file to the default destination, store the blob durably, then
+// record it in the outbox (file first, then row: a crash in between leaves a stray file that
+// reconciliation quarantines, never a row without its blob).
+
+import { InswarmError } from '../errors.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { BlobStore } from '../store/blob-store.js';
+import { parseRecipient } from '../seal/age-keys.js';
+import { sealFiles, type SealInput, type SealResult } from '../seal/seal.js';
+
+export interface AddFilesParts {
+  readonly ledger: Ledger;
+  readonly store: BlobStore;
+  readonly deviceId: string;
+  readonly now?: () => number;
+}
+
+export interface AddedBlob {
+  readonly blobId: string;
+  readonly size: number;
+  readonly label: string;
+}
+
+/**
+ * Seals each group of inputs (one file, or a Live Photo pair) into its own blob in the outbox.
+ * Fails before writing anything when no destination is set.
+ */
+export async function addToOutbox(parts: AddFilesParts, groups: readonly (readonly SealInput[])[]): Promise<AddedBlob[]> {
+  const destination = parts.ledger.getDefaultDestination();
+  if (destination === undefined) {
+    throw new InswarmError('E_NO_DESTINATION', 'No destination is set, so there is nobody to seal to: run "inswarm dest set age1…" with the recipient of your home key first.');
+  }
+  const recipient = parseRecipient(destination.recipient);
+  const now = parts.now ?? Date.now;
+  const added: AddedBlob[] = [];
+  for (const group of groups) {
+    const { path, handle } = await parts.store.createTemp();
+    let sealed: SealResult;
+    try {
+      try {
+        sealed = await sealFiles(group, handle, { recipients: [recipient], originDeviceId: parts.deviceId });
+      } finally {
+        await handle.close();
+      }
+      await parts.store.commit(path, sealed.blobId);
+    } catch (err) {
+      await parts.store.discardTemp(path);
+      throw err;
+    }
+    const label = sealed.files.map((f) => f.name).join(' + ');
+    const captured = sealed.files.map((f) => f.capturedAt).find((c) => c !== null);
+    if (parts.ledger.getOutbox(sealed.blobId) === undefined) {
+      parts.ledger.transaction(() => {
+        parts.ledger.addOutbox({
+          blobId: sealed.blobId,
+          size: sealed.size,
+          destinationId: destination.id,
+          label,
+          fileCount: sealed.files.length,
+          plaintextBytes: sealed.plaintextBytes,
+          capturedAt: captured === undefined ? null : capturedMillis(captured),
+          createdAt: now(),
+          state: 'sealed',
+        });
+        parts.ledger.appendEvent('blob:sealed', { blobId: sealed.blobId, size: sealed.size, label });
+      });
+    }
+    added.push({ blobId: sealed.blobId, size: sealed.size, label });
+  }
+  return added;
+}
+
+/** Capture times keep the camera's local clock; the ledger sorts by an instant (offset, else UTC). */
+function capturedMillis(captured: string): number | null {
+  const ms = Date.parse(/[+-]\d{2}:\d{2}$/.test(captured) ? captured : `${captured}Z`);
+  return Number.isNaN(ms) ? null : ms;
+}

@@ -1,0 +1,93 @@
+// When a photo was taken, read from the first bytes of the file: EXIF DateTimeOriginal in a JPEG's
+// APP1 segment or at the start of a TIFF-based file. Pure: bytes in, a local timestamp out. The
+// result keeps the camera's local time (and its offset when recorded), because a photo library is
+// sorted by the day the photographer saw, not by UTC.
+
+const EXIF_HEADER = Buffer.from('Exif\0\0', 'latin1');
+const TAG_EXIF_IFD = 0x8769;
+const TAG_DATETIME = 0x0132;
+const TAG_DATETIME_ORIGINAL = 0x9003;
+const TAG_OFFSET_TIME_ORIGINAL = 0x9011;
+const TYPE_ASCII = 2;
+/** IFDs with more entries than this are not real EXIF; stop rather than loop over garbage. */
+const MAX_IFD_ENTRIES = 1000;
+
+/**
+ * Returns the capture time as "YYYY-MM-DDTHH:MM:SS" plus "±HH:MM" when the camera recorded its
+ * offset, or null when the bytes carry none (or carry garbage). Never throws.
+ */
+export function captureTimeFromBytes(head: Uint8Array): string | null {
+  const buf = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  try {
+    const tiff = findTiff(buf);
+    return tiff === null ? null : readCaptureTime(tiff);
+  } catch {
+    return null;
+  }
+}
+
+/** Parses "YYYY-MM-DDTHH:MM:SS[±HH:MM]" into its calendar day, for library folders. */
+export function captureDay(captured: string): { year: string; month: string; day: string } | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T/.exec(captured);
+  return m === null ? null : { year: m[1]!, month: m[2]!, day: m[3]! };
+}
+
+function findTiff(buf: Buffer): Buffer | null {
+  if (buf.length >= 4 && (buf.toString('latin1', 0, 4) === 'II*\0' || buf.toString('latin1', 0, 4) === 'MM\0*')) return buf;
+  if (buf.length < 4 || buf[0] !== 0xff || buf[1] !== 0xd8) return null;
+  let pos = 2;
+  while (pos + 4 <= buf.length) {
+    if (buf[pos] !== 0xff) return null;
+    const marker = buf[pos + 1]!;
+    // Start of scan or end of image: metadata segments come before these.
+    if (marker === 0xda || marker === 0xd9) return null;
+    const length = buf.readUInt16BE(pos + 2);
+    const start = pos + 4;
+    const end = pos + 2 + length;
+    if (marker === 0xe1 && end <= buf.length && buf.subarray(start, start + EXIF_HEADER.length).equals(EXIF_HEADER)) {
+      return buf.subarray(start + EXIF_HEADER.length, end);
+    }
+    pos = end;
+  }
+  return null;
+}
+
+function readCaptureTime(tiff: Buffer): string | null {
+  const order = tiff.toString('latin1', 0, 2);
+  if (order !== 'II' && order !== 'MM') return null;
+  const le = order === 'II';
+  const u16 = (o: number) => (le ? tiff.readUInt16LE(o) : tiff.readUInt16BE(o));
+  const u32 = (o: number) => (le ? tiff.readUInt32LE(o) : tiff.readUInt32BE(o));
+  const readIfd = (offset: number): Map<number, { type: number; count: number; valueOffset: number }> => {
+    const entries = new Map<number, { type: number; count: number; valueOffset: number }>();
+    const n = u16(offset);
+    if (n > MAX_IFD_ENTRIES) return entries;
+    for (let i = 0; i < n; i++) {
+      const e = offset + 2 + i * 12;
+      entries.set(u16(e), { type: u16(e + 2), count: u32(e + 4), valueOffset: e + 8 });
+    }
+    return entries;
+  };
+  const ascii = (entry: { type: number; count: number; valueOffset: number } | undefined): string | null => {
+    if (entry === undefined || entry.type !== TYPE_ASCII) return null;
+    const start = entry.count <= 4 ? entry.valueOffset : u32(entry.valueOffset);
+    return tiff.toString('latin1', start, start + entry.count).replace(/\0.*$/s, '').trim();
+  };
+
+  const ifd0 = readIfd(u32(4));
+  const exifPointer = ifd0.get(TAG_EXIF_IFD);
+  const exif = exifPointer === undefined ? new Map() : readIfd(u32(exifPointer.valueOffset));
+  const when = parseExifDate(ascii(exif.get(TAG_DATETIME_ORIGINAL)) ?? ascii(ifd0.get(TAG_DATETIME)));
+  if (when === null) return null;
+  const offset = ascii(exif.get(TAG_OFFSET_TIME_ORIGINAL));
+  return offset !== null && /^[+-]\d{2}:\d{2}$/.test(offset) ? `${when}${offset}` : when;
+}
+
+function parseExifDate(text: string | null): string | null {
+  const m = text === null ? null : /^(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2}):(\d{2})/.exec(text);
+  if (m === null) return null;
+  const [, y, mo, d, h, mi, s] = m;
+  // Cameras without a set clock write "0000:00:00 00:00:00"; that is no date at all.
+  if (Number(y) < 1900 || Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > 31) return null;
+  return `${y}-${mo}-${d}T${h}:${mi}:${s}`;
+}
