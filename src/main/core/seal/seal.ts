@@ -15,11 +15,12 @@ import { basename, extname } from 'node:path';
 import { fromFsError, InswarmError } from '../errors.js';
 import { EXIF_SCAN_BYTES, SEAL_MAX_FILES } from '../limits.js';
 import { AgeEncryptor } from './age-file.js';
+import { ParallelSha256 } from './parallel-hash.js';
 import { captureTimeFromBytes } from './capture-time.js';
 import { encodeEnd, encodeFileHeader, encodeGlobalHeader, encodePadding } from './tar-codec.js';
 
 /** Read size for sealing: large enough to amortise syscalls, small enough to keep RSS flat. */
-const READ_SIZE = 1024 * 1024;
+const READ_SIZE = 512 * 1024;
 /** Inswarm's record namespace inside the blob's tar. */
 export const RECORD_PREFIX = 'INSWARM.';
 export const BLOB_FORMAT_VERSION = '1';
@@ -74,32 +75,57 @@ export async function sealFiles(inputs: readonly SealInput[], out: FileHandle, o
   if (inputs.length > SEAL_MAX_FILES) throw new InswarmError('E_USAGE', `At most ${SEAL_MAX_FILES} files go into one blob: seal them in several.`);
   const files = await prepare(inputs, options.signal);
 
-  const blobHash = createHash('sha256');
+  // The blob ID hash runs on a worker thread and the file writes stay one step behind the
+  // cipher, so reading, encrypting, hashing and writing overlap (see parallel-hash.ts).
+  const blobHash = new ParallelSha256();
   let blobSize = 0;
+  // One batch is being written while the next is encrypted. A batch goes to the hash worker once
+  // its write finished, so its buffers can be transferred (moved, not copied) to the worker.
+  let writing: { pieces: Buffer[]; done: Promise<void> } | null = null;
+  let writeError: unknown = null;
+  const settleWrite = async (): Promise<void> => {
+    if (writing === null) return;
+    await writing.done;
+    if (writeError !== null) throw writeError;
+    await blobHash.update(writing.pieces, { transfer: true });
+    writing = null;
+  };
   const emit = async (pieces: Buffer[]): Promise<void> => {
     if (pieces.length === 0) return;
-    for (const piece of pieces) {
-      blobHash.update(piece);
-      blobSize += piece.length;
-    }
-    await writeAll(out, pieces);
+    for (const piece of pieces) blobSize += piece.length;
+    await settleWrite();
+    writing = {
+      pieces,
+      done: writeAll(out, pieces).catch((err: unknown) => {
+        writeError = err;
+      }),
+    };
   };
 
-  const age = new AgeEncryptor(options.recipients);
-  await emit(age.begin());
-  await emit(age.push(encodeGlobalHeader(manifestRecords(files, options.originDeviceId))));
+  let blobId: string;
   let plaintextBytes = 0;
-  const buffers = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)];
-  for (const file of files) {
-    await emit(age.push(encodeFileHeader({ name: file.name, size: file.size, mtimeMs: file.mtimeMs, mode: file.mode })));
-    await streamFile(file, buffers, options.signal, (chunk) => emit(age.push(chunk)));
-    await emit(age.push(encodePadding(file.size)));
-    plaintextBytes += file.size;
+  try {
+    const age = new AgeEncryptor(options.recipients);
+    await emit(age.begin());
+    await emit(age.push(encodeGlobalHeader(manifestRecords(files, options.originDeviceId))));
+    const buffers = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)];
+    for (const file of files) {
+      await emit(age.push(encodeFileHeader({ name: file.name, size: file.size, mtimeMs: file.mtimeMs, mode: file.mode })));
+      await streamFile(file, buffers, options.signal, (chunk) => emit(age.push(chunk)));
+      await emit(age.push(encodePadding(file.size)));
+      plaintextBytes += file.size;
+    }
+    await emit(age.push(encodeEnd()));
+    await emit(age.final());
+    await settleWrite();
+    blobId = await blobHash.digest();
+  } catch (err) {
+    await blobHash.abort();
+    await (writing as { done: Promise<void> } | null)?.done;
+    throw fromFsError(err, 'writing the blob');
   }
-  await emit(age.push(encodeEnd()));
-  await emit(age.final());
   return {
-    blobId: blobHash.digest('hex'),
+    blobId,
     size: blobSize,
     plaintextBytes,
     files: files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, capturedAt: f.capturedAt, mtimeMs: f.mtimeMs })),
