@@ -1,33 +1,26 @@
-// A tiny real filesystem that fills up, for "full disk" tests. Needs root (mount); CI and the dev
-// container run as root. Elsewhere the test is skipped with a loud warning instead of failing.
-
-import { execFileSync } from 'node:child_process';
+// A small real file system (tmpfs) for full-disk tests. Mounting needs root: CI runs as root;
+// elsewhere the caller says so loudly instead of passing silently.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { run } from './run.js';
 
-export function canMountTmpfs(): boolean {
-  return process.platform === 'linux' && process.getuid?.() === 0;
+export const IS_ROOT = process.getuid?.() === 0;
+
+/** Prints why a root-only test did not run, so a skipped check is never mistaken for a pass. */
+export function warnNotRoot(what: string): void {
+  console.warn(`\n*** NOT RUN: ${what} needs root (mount); run the tests as root (CI does). ***\n`);
 }
 
-/** Runs `fn` with a fresh tmpfs of `size` (e.g. '2m') mounted at a temp folder; unmounts afterwards. */
-export async function withTmpfs(size: string, fn: (dir: string) => Promise<void>): Promise<boolean> {
-  if (!canMountTmpfs()) {
-    console.warn(
-      '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' +
-        '!!! NOT RUN: the full-disk test needs root to mount a tmpfs. Run it as root  !!!\n' +
-        '!!! (CI does) before trusting disk-full handling.                           !!!\n' +
-        '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n',
-    );
-    return false;
-  }
+/** Mounts a tmpfs of `bytes` at a fresh folder, runs `fn`, then unmounts and removes it. */
+export async function withTmpfs<T>(bytes: number, fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'inswarm-tmpfs-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  const mounted = await run('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', dir]);
+  if (mounted.code !== 0) throw new Error(`mount tmpfs failed: ${mounted.stderr}`);
   try {
-    await fn(dir);
+    return await fn(dir);
   } finally {
-    execFileSync('umount', [dir]);
+    await run('umount', [dir]);
     await rm(dir, { recursive: true, force: true });
   }
-  return true;
 }

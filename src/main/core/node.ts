@@ -11,6 +11,9 @@ import { addToOutbox, type AddedBlob } from './outbox/add-files.js';
 import type { SealInput } from './seal/seal.js';
 import { BlobStore, type ReconcileReport } from './store/blob-store.js';
 
+/** Expired replicas purged per ledger query, so a backlog never loads all IDs at once. */
+const PURGE_BATCH = 500;
+
 export interface NodeOptions {
   /** Reconcile blob files with the ledger (what `start` does); quick commands skip it. */
   readonly reconcile?: boolean;
@@ -59,6 +62,27 @@ export class InswarmNode {
   /** Seals each group (a file, or files that belong together) into the outbox. */
   addFiles(groups: readonly (readonly SealInput[])[]): Promise<AddedBlob[]> {
     return addToOutbox({ ledger: this.ledger, store: this.store, deviceId: this.identity.deviceId, now: this.now }, groups);
+  }
+
+  /**
+   * Purges replicas whose retention ended (promise 4: donors keep nothing longer than agreed).
+   * The row is marked first, then the file removed: a crash in between leaves a file without a
+   * live row, which the next reconcile sets aside, never a live row without its file.
+   */
+  async purgeExpired(): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      const ids = this.ledger.expiredHeld(this.now(), PURGE_BATCH);
+      if (ids.length === 0) return purged;
+      for (const blobId of ids) {
+        this.ledger.transaction(() => {
+          this.ledger.setHeldState(blobId, 'expired');
+          this.ledger.appendEvent('blob:expired', { blobId });
+        });
+        await this.store.remove(blobId);
+        purged++;
+      }
+    }
   }
 
   /** Counts and bytes per state, for `inswarm status` and the UI. */
