@@ -13,8 +13,10 @@ import { seal } from './cli/commands/seal.js';
 import { start } from './cli/commands/start.js';
 import { status } from './cli/commands/status.js';
 import { verify } from './cli/commands/verify.js';
+import { caps } from './cli/commands/caps.js';
+import { held, peer, peers } from './cli/commands/peers.js';
 
-const COMMANDS: readonly Command[] = [start, status, id, dest, add, keygen, seal, openCommand, verify];
+const COMMANDS: readonly Command[] = [start, status, peers, peer, held, caps, id, dest, add, keygen, seal, openCommand, verify];
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;

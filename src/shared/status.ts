@@ -6,10 +6,48 @@ export interface StateTotalView {
   readonly bytes: number;
 }
 
+export interface CapsView {
+  readonly diskBytes: number;
+  readonly floorBytes: number;
+  readonly originShare: number;
+  readonly retentionMs: number;
+  readonly upBytesPerSec: number | null;
+  readonly downBytesPerSec: number | null;
+  readonly replicas: number;
+}
+
+export interface PeerStatusView {
+  readonly deviceId: string;
+  readonly name: string;
+  readonly address: string;
+  readonly direction: 'in' | 'out';
+  readonly freeBytes: number;
+  readonly throughputBps: number;
+}
+
+/** What only a running node knows (published by it to <data>/runtime.json). */
+export interface RuntimeView {
+  readonly pid: number;
+  readonly listen: string | null;
+  readonly startedAt: number;
+  readonly updatedAt: number;
+  /** Peers linked right now. */
+  readonly linked: readonly PeerStatusView[];
+  /** Peers heard of (discovery or manual) but maybe not linked. */
+  readonly seen: number;
+  /** A sentence when discovery hears nothing, else null. */
+  readonly discoveryWarning: string | null;
+}
+
 export interface NodeStatusView {
   readonly deviceId: string;
   readonly dataDir: string;
   readonly destination: { readonly label: string; readonly recipient: string } | null;
   readonly outbox: readonly StateTotalView[];
+  /** Own blobs (not yet delivered) with at least `caps.replicas` custody receipts. */
+  readonly placed: number;
   readonly held: readonly StateTotalView[];
+  readonly caps: CapsView;
+  /** null when no node is running on this data folder. */
+  readonly running: RuntimeView | null;
 }

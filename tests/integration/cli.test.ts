@@ -10,7 +10,7 @@ import { CLI, inswarm, run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { IS_ROOT, warnNotRoot, withTmpfs } from '../helpers/tmpfs.js';
 
-const SUBCOMMANDS = ['start', 'status', 'id', 'dest', 'add', 'keygen', 'seal', 'open', 'verify'];
+const SUBCOMMANDS = ['start', 'status', 'peers', 'peer', 'held', 'caps', 'id', 'dest', 'add', 'keygen', 'seal', 'open', 'verify'];
 
 /** A failure is exactly one line on stderr, prefixed "inswarm:", that says what to do. */
 function expectOneSentence(stderr: string): void {
@@ -198,7 +198,7 @@ describe('start', () => {
     await mkdir(join(data, 'blobs', 'ab'), { recursive: true });
     await writeFile(join(data, 'blobs', 'ab', strayId), 'stray');
 
-    const child = spawn(process.execPath, [CLI, 'start', '--headless'], { env: { ...process.env, INSWARM_DATA: data } });
+    const child = spawn(process.execPath, [CLI, 'start', '--headless', '--listen', '127.0.0.1:0', '--no-mdns'], { env: { ...process.env, INSWARM_DATA: data } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -206,7 +206,7 @@ describe('start', () => {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`start did not come up: ${stdout} ${stderr}`)), 30_000);
       child.stdout.on('data', () => {
-        if (stdout.includes('Running')) {
+        if (stdout.includes('Listening for peers')) {
           clearTimeout(timer);
           resolve();
         }

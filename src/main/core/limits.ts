@@ -45,3 +45,83 @@ export const LEDGER_WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 export const LEDGER_MAX_PAGE = 1_000;
 /** The activity log keeps this many newest events (about a busy day at a venue); older ones are deleted. */
 export const EVENTS_MAX_ROWS = 10_000;
+
+// Peer protocol (core/protocol). Every frame is refused on its length before it is parsed or copied.
+
+/** A control message (JSON text frame) above this many UTF-8 bytes is refused before JSON.parse: the largest, an offer, carries a signed ticket of at most MAX_SIGNED_BODY_BYTES (~44 KiB as base64) and fits with room to spare. */
+export const MAX_CONTROL_FRAME_BYTES = 64 * 1024;
+/** Blob bytes in one data frame: four age chunks, so per-frame overhead is negligible and a link never holds more than this per frame in flight. */
+export const MAX_DATA_PAYLOAD_BYTES = 256 * 1024;
+/** A data frame's header, fixed by protocol v1: 1 byte frame type, 32 bytes raw blob ID, 8 bytes big-endian offset. */
+export const DATA_FRAME_HEADER_BYTES = 1 + 32 + 8;
+/** ws's maxPayload on peer links: the largest frame of either kind, so ws refuses anything larger before buffering it. */
+export const MAX_FRAME_BYTES = Math.max(MAX_CONTROL_FRAME_BYTES, DATA_FRAME_HEADER_BYTES + MAX_DATA_PAYLOAD_BYTES);
+/** A peer's display name (a hostname or "Alice's laptop") longer than this is refused; hostnames stop at 255. */
+export const MAX_PEER_NAME_CHARS = 256;
+/** Most capability strings in a hello: v1 knows a handful; this bounds what a hostile hello makes us keep. */
+export const MAX_CAPABILITIES = 32;
+/** Longest capability string: they are short feature names such as "resume". */
+export const MAX_CAPABILITY_CHARS = 64;
+/** Longest text in an error message: one sentence for a log line and the UI, not a stack trace. */
+export const MAX_ERROR_MESSAGE_CHARS = 1024;
+/** Longest back-off a busy holder may ask for: beyond an hour the origin should simply try other peers. */
+export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+
+/** A signed statement's body (ticket, receipt, release) above this is refused before base64 decoding: a ticket is ~0.4 KiB of fields plus a certificate (≤ MAX_DEVICE_CERT_BYTES) and a target (≤ MAX_TICKET_TARGET_BYTES). */
+export const MAX_SIGNED_BODY_BYTES = 32 * 1024;
+/** A device certificate carried in a statement above this is refused: ours are ~0.4 KiB DER, a generous CA-issued one stays under 2 KiB. */
+export const MAX_DEVICE_CERT_BYTES = 4 * 1024;
+/** A ticket's delivery target (receiver URL, or presigned S3 PUT/HEAD URLs whose session tokens can reach a few KiB each), as canonical JSON. */
+export const MAX_TICKET_TARGET_BYTES = 16 * 1024;
+/** Deepest nesting in a ticket's target: targets are flat records; this keeps a hostile one from costing deep recursion. */
+export const MAX_TICKET_TARGET_DEPTH = 8;
+/** Longest a ticket or custody receipt may span: replicas live about half a day; a week covers a multi-day festival and the trip home. */
+export const MAX_TICKET_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+/** How far a ticket's creation time may lie in the verifier's future: laptop clocks drift, but a ticket from a later hour means a broken clock. */
+export const MAX_CLOCK_SKEW_MS = 60 * 60 * 1000;
+
+// Peer links (core/links). The largest frame a link carries is MAX_FRAME_BYTES above.
+
+/** A link's `send` waits while more than this is queued for the socket: bounds memory per link and gives senders real backpressure. */
+export const LINK_SEND_HIGH_WATER_BYTES = 1024 * 1024;
+/** Each side pings its peer this often; a ping still unanswered at the next one closes the link (a dead peer is noticed within two intervals). */
+export const LINK_PING_INTERVAL_MS = 15_000;
+/** A link with no application frames either way for this long is closed, freeing its slot for another peer. */
+export const LINK_IDLE_TIMEOUT_MS = 120_000;
+/** Most peer links at once (in + out): each may hold a send buffer and a frame; placement needs only a few holders at a time. */
+export const LINK_MAX_LINKS = 32;
+/** TLS plus the WebSocket upgrade must finish within this, so half-open or silent sockets do not hold a slot. */
+export const LINK_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Connections still in their handshake, beyond the established links, before the listener stops accepting. */
+export const LINK_MAX_PENDING_HANDSHAKES = 16;
+/** On stop, links get this long to finish their closing handshake before their sockets are destroyed. */
+export const LINK_STOP_GRACE_MS = 2_000;
+
+// Discovery (core/discovery): mDNS advertisements come from anyone in the room; manual addresses from a person.
+
+/** Devices kept in the mDNS peer table: a room of laptops fits easily; a hostile LAN advertising endless fake devices does not grow it further. */
+export const MDNS_MAX_PEERS = 1_024;
+/** Addresses kept per discovered device: a laptop has a few interfaces; a record listing hundreds is not an honest one. */
+export const MDNS_MAX_ADDRESSES_PER_PEER = 16;
+/** A TXT record larger than this is refused: ours is under 100 bytes, and RFC 6763 §6.2 calls more than 1300 unwise. */
+export const MDNS_TXT_MAX_BYTES = 1_300;
+/** TXT strings read per record: we use three keys; room for later ones. */
+export const MDNS_MAX_TXT_KEYS = 32;
+/** Largest free space a device may advertise, in GiB (1 PiB): a bigger figure is a lie or a bug, and would skew placement. */
+export const MDNS_FREE_MAX_GIB = 2 ** 20;
+/** Each device re-queries this often (±20 %): every query makes every device answer, so traffic grows with the square of the room; 20 s keeps 100 devices under ~500 small packets/s. */
+export const MDNS_REQUERY_INTERVAL_MS = 20_000;
+/** A device not heard for this long is forgotten: about three missed query rounds, because multicast on Wi-Fi drops packets. */
+export const MDNS_PEER_TTL_MS = 75_000;
+/** A device that said goodbye is dropped this long after, unless it answers again (RFC 6762 §10.1: keep it one more second). */
+export const MDNS_GOODBYE_GRACE_MS = 1_000;
+/** Free-space re-announcements are at least this far apart, so a donor at a bucket edge does not flood the link. */
+export const MDNS_REANNOUNCE_MIN_INTERVAL_MS = 10_000;
+/** On stop, the goodbye gets this long to be sent before the socket closes anyway. */
+export const MDNS_STOP_TIMEOUT_MS = 2_000;
+/** The same mDNS warning (a failing send, a malformed record) is logged at most this often. */
+export const MDNS_ERROR_LOG_INTERVAL_MS = 60_000;
+/** A typed peer address longer than this is refused before parsing: ID@ (64) + a 253-character host name + :65535 fit. */
+export const MANUAL_PEER_MAX_INPUT_CHARS = 512;
+/** Manual peers kept: enough for a whole team's laptops; each one is dialed and redialed. */
+export const MANUAL_PEERS_MAX = 256;

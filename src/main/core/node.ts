@@ -1,8 +1,14 @@
 // The composition root: builds a node from its parts (data folder → device identity → ledger →
 // blob store) and hands each part its collaborators. Nothing else in the core reaches for globals.
 
-import { mkdir } from 'node:fs/promises';
-import type { NodeStatusView } from '../../shared/status.js';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { NodeStatusView, RuntimeView } from '../../shared/status.js';
+import { EventBus } from './events.js';
+import { loadCaps, saveCaps, volumeOf, type Caps, type Volume } from './swarm/caps.js';
+import { Swarm, type PeerAddress } from './swarm/swarm.js';
+import { writeFileDurable } from './store/fsync.js';
 import { dataLayout } from './data-dir.js';
 import { fromFsError } from './errors.js';
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from './identity/device-identity.js';
@@ -10,6 +16,11 @@ import { Ledger } from './ledger/ledger.js';
 import { addToOutbox, type AddedBlob } from './outbox/add-files.js';
 import type { SealInput } from './seal/seal.js';
 import { BlobStore, type ReconcileReport } from './store/blob-store.js';
+
+/** statfs results are reused this long: free space changes slowly compared with offers. */
+const VOLUME_CACHE_MS = 2_000;
+/** Where a running node publishes its live view for other processes. */
+const RUNTIME_FILE = 'runtime.json';
 
 /** Expired replicas purged per ledger query, so a backlog never loads all IDs at once. */
 const PURGE_BATCH = 500;
@@ -22,6 +33,10 @@ export interface NodeOptions {
 
 /** One device's core: identity, ledger and blobs, opened from its data folder. */
 export class InswarmNode {
+  readonly events = new EventBus();
+  private swarm_: Swarm | null = null;
+  private volumeCache: { at: number; volume: Volume } | null = null;
+
   private constructor(
     readonly dataDir: string,
     readonly identity: DeviceIdentity,
@@ -59,6 +74,58 @@ export class InswarmNode {
     }
   }
 
+  /** Free and total bytes of the data folder's volume, cached briefly (statfs per offer is wasteful). */
+  async volume(): Promise<Volume> {
+    const t = this.now();
+    if (this.volumeCache === null || t - this.volumeCache.at > VOLUME_CACHE_MS) {
+      this.volumeCache = { at: t, volume: await volumeOf(this.dataDir) };
+    }
+    return this.volumeCache.volume;
+  }
+
+  /** The caps in force (saved over defaults for this volume). */
+  caps(): Caps {
+    return loadCaps(this.ledger, this.volumeCache?.volume ?? { freeBytes: 0, totalBytes: 0 });
+  }
+
+  /** Validates, saves and applies a caps change. */
+  async setCaps(change: Partial<Caps>): Promise<Caps> {
+    const caps = saveCaps(this.ledger, await this.volume(), change);
+    this.swarm_?.capsChanged(caps);
+    this.events.emit('caps:changed', { ...caps });
+    return caps;
+  }
+
+  /** The swarm, once started. */
+  get swarm(): Swarm | null {
+    return this.swarm_;
+  }
+
+  /** Joins the swarm: listens for peers and starts placing own blobs. */
+  async startSwarm(listen: PeerAddress, name = hostname()): Promise<PeerAddress> {
+    if (this.swarm_ === null) {
+      await this.volume();
+      this.swarm_ = new Swarm({
+        identity: this.identity,
+        ledger: this.ledger,
+        store: this.store,
+        events: this.events,
+        now: this.now,
+        caps: () => this.caps(),
+        volume: () => this.volume(),
+        incomingDir: join(this.dataDir, 'incoming'),
+        name,
+      });
+    }
+    return this.swarm_.start(listen);
+  }
+
+  /** Publishes what only the running node knows, for `inswarm status` from another process. */
+  async publishRuntime(runtime: Omit<RuntimeView, 'pid' | 'updatedAt'>): Promise<void> {
+    const view: RuntimeView = { ...runtime, pid: process.pid, updatedAt: this.now() };
+    await writeFileDurable(join(this.dataDir, RUNTIME_FILE), JSON.stringify(view));
+  }
+
   /** Seals each group (a file, or files that belong together) into the outbox. */
   addFiles(groups: readonly (readonly SealInput[])[]): Promise<AddedBlob[]> {
     return addToOutbox({ ledger: this.ledger, store: this.store, deviceId: this.identity.deviceId, now: this.now }, groups);
@@ -75,30 +142,57 @@ export class InswarmNode {
       const ids = this.ledger.expiredHeld(this.now(), PURGE_BATCH);
       if (ids.length === 0) return purged;
       for (const blobId of ids) {
-        this.ledger.transaction(() => {
-          this.ledger.setHeldState(blobId, 'expired');
-          this.ledger.appendEvent('blob:expired', { blobId });
-        });
-        await this.store.remove(blobId);
+        if (this.swarm_ !== null) {
+          await this.swarm_.holder.purge(blobId, 'expired');
+        } else {
+          this.ledger.transaction(() => {
+            this.ledger.setHeldState(blobId, 'expired');
+            this.ledger.appendEvent('held:expired', { blobId });
+          });
+          await rm(join(this.dataDir, 'incoming', `${blobId}.part`), { force: true });
+          await this.store.remove(blobId);
+        }
         purged++;
       }
     }
   }
 
-  /** Counts and bytes per state, for `inswarm status` and the UI. */
-  status(): NodeStatusView {
+  /** Counts and bytes per state, caps, and the running node's live view, for `inswarm status` and the UI. */
+  async status(): Promise<NodeStatusView> {
+    await this.volume();
     const dest = this.ledger.getDefaultDestination();
+    const caps = this.caps();
     return {
       deviceId: this.identity.deviceId,
       dataDir: this.dataDir,
       destination: dest === undefined ? null : { label: dest.label, recipient: dest.recipient },
       outbox: this.ledger.outboxSummary(),
+      placed: this.ledger.placedCount(caps.replicas),
       held: this.ledger.heldSummary(),
+      caps,
+      running: await this.readRuntime(),
     };
   }
 
-  /** Closes the ledger; safe to call twice. */
-  close(): void {
+  private async readRuntime(): Promise<RuntimeView | null> {
+    let view: RuntimeView;
+    try {
+      view = JSON.parse(await readFile(join(this.dataDir, RUNTIME_FILE), 'utf8')) as RuntimeView;
+    } catch {
+      return null;
+    }
+    if (view.pid === process.pid) return view;
+    try {
+      process.kill(view.pid, 0); // is that node still alive?
+      return view;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Leaves the swarm and closes the ledger; safe to call twice. */
+  async close(): Promise<void> {
+    await this.swarm_?.stop();
     this.ledger.close();
   }
 }

@@ -22,7 +22,7 @@ stores it in the outbox and records it in the ledger. Prints "BLOB-ID<TAB>FILE" 
       }
       note(`Added ${positionals.length} blob${positionals.length === 1 ? '' : 's'} (${formatBytes(bytes)}) to the outbox.`);
     } finally {
-      node.close();
+      await node.close();
     }
   },
 };

@@ -26,7 +26,7 @@ Options:
         const d = node.ledger.setDefaultDestination({ recipient, label });
         print(`${d.label}\t${d.recipient}`);
       } finally {
-        node.close();
+        await node.close();
       }
       return;
     }
@@ -37,7 +37,7 @@ Options:
         if (d === undefined) return 1;
         print(`${d.label}\t${d.recipient}`);
       } finally {
-        node.close();
+        await node.close();
       }
       return;
     }

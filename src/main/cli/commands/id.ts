@@ -15,7 +15,7 @@ characters with check characters). Peers pin it; the first run creates the ident
     try {
       print(node.identity.deviceId);
     } finally {
-      node.close();
+      await node.close();
     }
   },
 };

@@ -30,7 +30,7 @@ Options:
     const out = requireString(values, 'out');
     const node = await InswarmNode.open(dataDir);
     const deviceId = node.identity.deviceId;
-    node.close();
+    await node.close();
 
     // Seal into a temp file beside BLOB, then link it into place: link() refuses an existing name.
     const temp = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.inswarm-tmp`);

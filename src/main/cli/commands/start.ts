@@ -1,48 +1,123 @@
+import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { MdnsDiscovery } from '../../core/discovery/mdns-discovery.js';
+import { parsePeerAddress, type ParsedPeerAddress } from '../../core/discovery/manual-peers.js';
 import { InswarmNode } from '../../core/node.js';
-import type { Command } from '../command.js';
+import { PROTOCOL_VERSION } from '../../core/protocol/messages.js';
+import { UsageError, type Command } from '../command.js';
 import { formatStatus } from './status.js';
 
 /** How often the running node purges expired replicas: retention is in hours, a minute is exact enough. */
 const PURGE_INTERVAL_MS = 60_000;
+/** How often the running node republishes its live view for `inswarm status`. */
+const RUNTIME_INTERVAL_MS = 2_000;
+/** The port peers find us on when --listen gives none. */
+export const DEFAULT_PORT = 22_100;
+/** Saved manual peers (from `inswarm peer add`). */
+export const MANUAL_PEERS_SETTING = 'manualPeers';
+
+/** HOST:PORT as for peers, except that port 0 (let the OS pick) is allowed for listening. */
+function parseListenAddress(text: string): Pick<ParsedPeerAddress, 'host' | 'port' | 'deviceId'> {
+  const anyPort = /^(.*):0$/.exec(text);
+  if (anyPort === null) return parsePeerAddress(text);
+  const parsed = parsePeerAddress(`${anyPort[1]}:1`);
+  return { host: parsed.host, port: 0, deviceId: parsed.deviceId };
+}
 
 export const start: Command = {
   name: 'start',
   summary: 'run this node until interrupted',
-  help: `Usage: inswarm start [--headless]
+  help: `Usage: inswarm start [--headless] [--listen HOST:PORT] [--peer [ID@]HOST:PORT]… [--no-mdns] [--name NAME]
 
 Opens the node (creating its identity and ledger on first use), reconciles blob files with the
-ledger, prints where its data lives and its status, and runs until SIGINT or SIGTERM.
+ledger, listens for peers, finds them with mDNS and the addresses given, holds replicas for them
+within the caps ("inswarm caps"), and places replicas of its own blobs. Runs until SIGINT or
+SIGTERM and then stops cleanly.
 
 Options:
-  --headless   run without a window (the only mode in this version)`,
-  options: { headless: { type: 'boolean' } },
+  --headless           run without a window (the only mode in this version)
+  --listen HOST:PORT   where to accept peer links (default 0.0.0.0:${DEFAULT_PORT}; port 0 picks a free one)
+  --peer ADDRESS       a peer to link with, for networks that block multicast; repeatable.
+                       ID@HOST:PORT pins its device ID; HOST:PORT learns it on first link
+  --no-mdns            do not advertise or browse with mDNS
+  --name NAME          the name peers see (default: this computer's name)`,
+  options: {
+    headless: { type: 'boolean' },
+    listen: { type: 'string' },
+    peer: { type: 'string', multiple: true },
+    'no-mdns': { type: 'boolean' },
+    name: { type: 'string' },
+  },
   positionals: [0, 0],
-  async run({ dataDir, print, note }) {
+  async run({ values, dataDir, print, note }) {
     // Listen for signals before anything else: a Ctrl+C during start-up must still stop cleanly.
     const stopped = new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));
     });
+    const listen: Pick<ParsedPeerAddress, 'host' | 'port' | 'deviceId'> = typeof values['listen'] === 'string' ? parseListenAddress(values['listen']) : { host: '0.0.0.0', port: DEFAULT_PORT, deviceId: null };
+    if (listen.deviceId) throw new UsageError('--listen takes HOST:PORT, without a device ID.');
+    const peers = ((values['peer'] as string[] | undefined) ?? []).map(parsePeerAddress);
+    const name = typeof values['name'] === 'string' ? values['name'].slice(0, 64) : hostname();
+
     const node = await InswarmNode.open(dataDir, { reconcile: true });
     const report = node.reconciled;
     if (report !== null && report.tempsRemoved + report.lost.length + report.quarantined.length > 0) {
       note(`Reconciled the blob store: ${report.tempsRemoved} temp file(s) removed, ${report.lost.length} missing blob(s) marked lost, ${report.quarantined.length} stray file(s) quarantined.`);
     }
     await node.purgeExpired();
-    print(formatStatus(node.status()));
-    print('Running. Press Ctrl+C to stop.');
-    // Periodic upkeep; the timer is also what keeps the process alive between signals.
-    let upkeep = Promise.resolve(0);
-    const timer = setInterval(() => {
-      upkeep = upkeep.then(() => node.purgeExpired()).catch((err: unknown) => {
-        note(`Purging expired replicas failed: ${(err as Error).message}`);
-        return 0;
+    const bound = await node.startSwarm({ host: listen.host, port: listen.port }, name);
+    const swarm = node.swarm!;
+    const saved = (node.ledger.getSetting(MANUAL_PEERS_SETTING) as string[] | undefined) ?? [];
+    for (const text of saved) {
+      try {
+        peers.push(parsePeerAddress(text));
+      } catch {
+        note(`Ignoring the saved peer "${text}": it is not HOST:PORT.`);
+      }
+    }
+    for (const p of peers) swarm.addTarget({ address: { host: p.host, port: p.port }, ...(p.deviceId ? { deviceId: p.deviceId } : {}), source: 'manual' });
+
+    let mdns: MdnsDiscovery | null = null;
+    if (!values['no-mdns']) {
+      mdns = new MdnsDiscovery({
+        deviceId: node.identity.deviceId,
+        name,
+        port: bound.port,
+        freeBytes: () => swarm.lastFreeBytes,
+        onPeerSeen: (peer) => swarm.addTarget({ address: { host: peer.address, port: peer.port }, deviceId: peer.deviceId, source: 'mdns' }),
+        onPeerLost: (peer) => swarm.removeTarget({ host: peer.address, port: peer.port }),
       });
-    }, PURGE_INTERVAL_MS);
+      try {
+        await mdns.start();
+      } catch (err) {
+        note(`mDNS could not start (${(err as Error).message}): add peers by address with --peer.`);
+        mdns = null;
+      }
+    }
+
+    const startedAt = Date.now();
+    const listenText = `${bound.host}:${bound.port}`;
+    const publish = async () => {
+      const warning = mdns === null ? null : mdns.diagnostics().warning;
+      await node.publishRuntime({ listen: listenText, startedAt, linked: swarm.peers(), seen: (mdns?.peers().length ?? 0) + peers.length, discoveryWarning: warning });
+    };
+    await publish();
+    print(formatStatus(await node.status()));
+    print(`Listening for peers on ${listenText} (protocol v${PROTOCOL_VERSION}). Press Ctrl+C to stop.`);
+    // Periodic upkeep; the timers are also what keeps the process alive between signals.
+    let upkeep: Promise<unknown> = Promise.resolve();
+    const later = (fn: () => Promise<unknown>) => () => {
+      upkeep = upkeep.then(fn).catch((err: unknown) => note(`Upkeep failed: ${(err as Error).message}`));
+    };
+    const timers = [setInterval(later(() => node.purgeExpired()), PURGE_INTERVAL_MS), setInterval(later(publish), RUNTIME_INTERVAL_MS)];
     const signal = await stopped;
-    clearInterval(timer);
+    for (const t of timers) clearInterval(t);
     await upkeep;
-    node.close();
+    await mdns?.stop();
+    await node.close();
+    await rm(join(dataDir, 'runtime.json'), { force: true });
     note(`Stopped cleanly (${signal}).`);
   },
 };

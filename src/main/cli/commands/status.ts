@@ -2,14 +2,17 @@ import type { NodeStatusView, StateTotalView } from '../../../shared/status.js';
 import { formatBytes } from '../../../shared/format.js';
 import { InswarmNode } from '../../core/node.js';
 import type { Command } from '../command.js';
+import { formatCaps } from './caps.js';
 
 export const status: Command = {
   name: 'status',
-  summary: 'show counts and bytes per state',
+  summary: 'show counts and bytes per state, caps and peers',
   help: `Usage: inswarm status [--json]
 
-Shows this device's ID, its data folder, the destination, and how many blobs (and bytes) are in
-each state: its own outbox and the replicas it holds for others.
+Shows this device's ID, its data folder, the destination, how many blobs (and bytes) are in each
+state (its own outbox, and the replicas it holds for others), how many own blobs have all their
+replicas, the caps, and — while "inswarm start" runs on the same data folder — the peers it is
+linked with.
 
 Options:
   --json   print the status as JSON`,
@@ -18,10 +21,10 @@ Options:
   async run({ values, dataDir, print }) {
     const node = await InswarmNode.open(dataDir);
     try {
-      const view = node.status();
+      const view = await node.status();
       print(values['json'] ? JSON.stringify(view, null, 2) : formatStatus(view));
     } finally {
-      node.close();
+      await node.close();
     }
   },
 };
@@ -32,11 +35,22 @@ export function formatStatus(view: NodeStatusView): string {
     const present = rows.filter((r) => r.count > 0);
     return present.length === 0 ? 'none' : present.map((r) => `${r.state} ${r.count} (${formatBytes(r.bytes)})`).join(', ');
   };
-  return [
+  const own = view.outbox.filter((r) => r.state !== 'delivered' && r.state !== 'lost').reduce((n, r) => n + r.count, 0);
+  const lines = [
     `Device ID:    ${view.deviceId}`,
     `Data folder:  ${view.dataDir}`,
     `Destination:  ${view.destination === null ? 'none (set one with "inswarm dest set age1…")' : `${view.destination.label} ${view.destination.recipient}`}`,
-    `Outbox:       ${totals(view.outbox)}`,
+    `Outbox:       ${totals(view.outbox)}; ${view.placed} of ${own} on ${view.caps.replicas} holders`,
     `Held:         ${totals(view.held)}`,
-  ].join('\n');
+    formatCaps(view.caps),
+  ];
+  const r = view.running;
+  if (r === null) {
+    lines.push('Node:         not running (start it with "inswarm start")');
+  } else {
+    lines.push(`Node:         running (pid ${r.pid}) on ${r.listen ?? '?'}; ${r.linked.length} linked, ${r.seen} seen`);
+    for (const p of r.linked) lines.push(`  ${p.deviceId.slice(0, 7)}  ${p.name}  ${p.address}  ${p.direction}  free ${formatBytes(p.freeBytes)}`);
+    if (r.discoveryWarning !== null) lines.push(`  ${r.discoveryWarning}`);
+  }
+  return lines.join('\n');
 }

@@ -17,7 +17,12 @@ export const OUTBOX_STATES: readonly OutboxState[] = ['sealed', 'placing', 'plac
 export const HELD_STATES: readonly HeldState[] = ['receiving', 'held', 'delivering', 'delivered', 'expired', 'lost'];
 /** States whose blob file must be on disk; reconciliation checks exactly these rows. */
 export const OUTBOX_FILE_STATES: readonly OutboxState[] = ['sealed', 'placing', 'placed'];
-export const HELD_FILE_STATES: readonly HeldState[] = ['receiving', 'held', 'delivering'];
+export const HELD_FILE_STATES: readonly HeldState[] = ['held', 'delivering'];
+/**
+ * States that count against a donor's caps: a transfer in progress has its full size reserved, so
+ * concurrent offers can never overcommit. Receiving blobs live in incoming/, not the store.
+ */
+export const HELD_RESERVED_STATES: readonly HeldState[] = ['receiving', 'held', 'delivering'];
 
 /** Rows per query when walking every blob: bounded memory, and no statement stays open between pages. */
 const BLOB_SCAN_PAGE = 1_000;
@@ -56,6 +61,26 @@ export interface StateTotal<S extends string> {
   state: S;
   count: number;
   bytes: number;
+}
+
+export type PlacementState = 'offered' | 'sending' | 'stored' | 'declined' | 'released';
+
+export interface Placement {
+  holderId: string;
+  state: PlacementState;
+  bytesSent: number;
+  updatedAt: number;
+}
+
+export interface PeerRow {
+  deviceId: string;
+  name: string;
+  addresses: string[];
+  source: string;
+  firstSeen: number;
+  lastSeen: number;
+  freeBytes: number | null;
+  throughputBps: number | null;
 }
 
 export interface Destination {
@@ -110,9 +135,9 @@ export const LEDGER_SQL = {
   heldPageBefore: `SELECT ${HELD_COLUMNS} FROM held WHERE (received_at, blob_id) < (@receivedAt, @blobId)
     ORDER BY received_at DESC, blob_id DESC LIMIT @limit`,
   heldBytesByOrigin: `SELECT coalesce(sum(size), 0) AS bytes FROM held
-    WHERE origin_id = @originId AND state IN (${inList(HELD_FILE_STATES)})`,
+    WHERE origin_id = @originId AND state IN (${inList(HELD_RESERVED_STATES)})`,
   expiredHeld: `SELECT blob_id AS blobId FROM held
-    WHERE state IN (${inList(HELD_FILE_STATES)}) AND expires_at <= @now LIMIT @limit`,
+    WHERE state IN (${inList(HELD_RESERVED_STATES)}) AND expires_at <= @now LIMIT @limit`,
   // `+state` keeps the planner on the blob_id index: filtering through the state index would sort
   // the whole table for every page (measured: minutes at 10^6 rows instead of seconds).
   blobRowsFrom: `SELECT blob_id AS blobId, size, 'outbox' AS tbl, state FROM outbox
@@ -121,6 +146,29 @@ export const LEDGER_SQL = {
     SELECT blob_id, size, 'held', state FROM held
       WHERE blob_id >= @after AND +state IN (${inList(HELD_FILE_STATES)})
     ORDER BY 1 LIMIT @limit`,
+  deleteHeld: `DELETE FROM held WHERE blob_id = @blobId`,
+  setHeldReceived: `UPDATE held SET bytes_received = @bytes, state = @state WHERE blob_id = @blobId`,
+  receivingHeld: `SELECT ${HELD_COLUMNS} FROM held WHERE state = 'receiving'`,
+  setOutboxState: `UPDATE outbox SET state = @state WHERE blob_id = @blobId`,
+  outboxToPlace: `SELECT blob_id AS blobId, size, destination_id AS destinationId, label, file_count AS fileCount,
+    plaintext_bytes AS plaintextBytes, captured_at AS capturedAt, created_at AS createdAt, state
+    FROM outbox WHERE state IN ('sealed', 'placing') ORDER BY created_at LIMIT @limit`,
+  upsertPlacement: `INSERT INTO placements (blob_id, holder_id, state, bytes_sent, updated_at)
+    VALUES (@blobId, @holderId, @state, @bytesSent, @now)
+    ON CONFLICT (blob_id, holder_id) DO UPDATE SET state = excluded.state, bytes_sent = excluded.bytes_sent, updated_at = excluded.updated_at`,
+  placementsOf: `SELECT holder_id AS holderId, state, bytes_sent AS bytesSent, updated_at AS updatedAt FROM placements WHERE blob_id = @blobId`,
+  storedCount: `SELECT count(*) AS n FROM placements WHERE blob_id = @blobId AND state = 'stored'`,
+  placedSummary: `SELECT count(*) AS n FROM outbox o WHERE o.state IN ('sealed', 'placing', 'placed')
+    AND (SELECT count(*) FROM placements p WHERE p.blob_id = o.blob_id AND p.state = 'stored') >= @k`,
+  addReceipt: `INSERT INTO receipts (kind, blob_id, signer_id, body, signature, created_at)
+    VALUES (@kind, @blobId, @signerId, @body, @signature, @now)`,
+  receiptsOf: `SELECT kind, signer_id AS signerId, body, signature, created_at AS createdAt FROM receipts WHERE blob_id = @blobId ORDER BY id`,
+  upsertPeer: `INSERT INTO peers (device_id, name, addresses, source, first_seen, last_seen, free_bytes)
+    VALUES (@deviceId, @name, @addresses, @source, @seenAt, @seenAt, @freeBytes)
+    ON CONFLICT (device_id) DO UPDATE SET name = excluded.name, addresses = excluded.addresses,
+      last_seen = excluded.last_seen, free_bytes = excluded.free_bytes`,
+  listPeers: `SELECT device_id AS deviceId, name, addresses, source, first_seen AS firstSeen, last_seen AS lastSeen,
+    free_bytes AS freeBytes, throughput_bps AS throughputBps FROM peers ORDER BY last_seen DESC LIMIT @limit`,
   markOutboxLost: `UPDATE outbox SET state = 'lost' WHERE blob_id = @blobId AND state IN (${inList(OUTBOX_FILE_STATES)})`,
   markHeldLost: `UPDATE held SET state = 'lost' WHERE blob_id = @blobId AND state IN (${inList(HELD_FILE_STATES)})`,
   defaultDestination: `SELECT id, label, recipient, endpoint, receiver_key AS receiverKey, is_default AS isDefault,
@@ -237,6 +285,79 @@ export class Ledger {
   /** Bytes we keep (or are receiving) for one origin, so one stranger cannot fill a donor (promise 4). */
   heldBytesByOrigin(originId: string): number {
     return guard('summing held bytes', () => (this.q.heldBytesByOrigin.get({ originId }) as { bytes: number }).bytes);
+  }
+
+  /** Bytes reserved for all origins together: what the donation cap is checked against. */
+  heldReservedBytes(): number {
+    return this.heldSummary()
+      .filter((t) => HELD_RESERVED_STATES.includes(t.state))
+      .reduce((sum, t) => sum + t.bytes, 0);
+  }
+
+  /** Forgets a replica (an abandoned or failed transfer); false when there was none. */
+  deleteHeld(blobId: string): boolean {
+    return guard('forgetting a held blob', () => this.q.deleteHeld.run({ blobId }).changes > 0);
+  }
+
+  /** Records how much of a replica arrived and its state (e.g. held once verified). */
+  setHeldReceived(blobId: string, bytes: number, state: HeldState): boolean {
+    return guard('updating a held blob', () => this.q.setHeldReceived.run({ blobId, bytes, state }).changes > 0);
+  }
+
+  /** Transfers that were in progress, for resuming and for reconciling incoming/ at start. */
+  receivingHeld(): HeldListItem[] {
+    return guard('listing incoming blobs', () => this.q.receivingHeld.all() as HeldListItem[]);
+  }
+
+  /** Moves an own blob along its life (sealed → placing → placed → delivered). */
+  setOutboxState(blobId: string, state: OutboxState): boolean {
+    return guard('updating an outbox blob', () => this.q.setOutboxState.run({ blobId, state }).changes > 0);
+  }
+
+  /** Own blobs that may still need replicas, oldest first. */
+  outboxToPlace(limit: number): OutboxRow[] {
+    return guard('listing blobs to place', () => this.q.outboxToPlace.all({ limit: clampLimit(limit) }) as OutboxRow[]);
+  }
+
+  /** Records where a replica of an own blob stands with one holder. */
+  setPlacement(blobId: string, holderId: string, state: PlacementState, bytesSent = 0): void {
+    guard('recording a placement', () => this.q.upsertPlacement.run({ blobId, holderId, state, bytesSent, now: this.now() }));
+  }
+
+  /** Every holder's placement of one own blob. */
+  placementsOf(blobId: string): Placement[] {
+    return guard('listing placements', () => this.q.placementsOf.all({ blobId }) as Placement[]);
+  }
+
+  /** Holders that sent a custody receipt for the blob. */
+  storedCount(blobId: string): number {
+    return guard('counting replicas', () => (this.q.storedCount.get({ blobId }) as { n: number }).n);
+  }
+
+  /** Own blobs (not yet delivered) that have at least `k` custody receipts. */
+  placedCount(k: number): number {
+    return guard('counting placed blobs', () => (this.q.placedSummary.get({ k }) as { n: number }).n);
+  }
+
+  /** Keeps a signed receipt (custody, delivery or release) as evidence. */
+  addReceipt(receipt: { kind: 'custody' | 'delivery' | 'release'; blobId: string; signerId: string; body: Uint8Array; signature: Uint8Array }): void {
+    guard('recording a receipt', () => this.q.addReceipt.run({ ...receipt, now: this.now() }));
+  }
+
+  /** The receipts kept for one blob. */
+  receiptsOf(blobId: string): { kind: string; signerId: string; body: Uint8Array; signature: Uint8Array; createdAt: number }[] {
+    return guard('listing receipts', () => this.q.receiptsOf.all({ blobId }) as { kind: string; signerId: string; body: Uint8Array; signature: Uint8Array; createdAt: number }[]);
+  }
+
+  /** Remembers a peer we linked with (name, address, free space) for lists and redials. */
+  upsertPeer(peer: { deviceId: string; name: string; addresses: string[]; source: string; seenAt: number; freeBytes: number | null }): void {
+    guard('recording a peer', () => this.q.upsertPeer.run({ ...peer, addresses: JSON.stringify(peer.addresses) }));
+  }
+
+  /** Peers seen, most recent first. */
+  listPeers(limit: number): PeerRow[] {
+    const rows = guard('listing peers', () => this.q.listPeers.all({ limit: clampLimit(limit) }) as (Omit<PeerRow, 'addresses'> & { addresses: string })[]);
+    return rows.map((r) => ({ ...r, addresses: JSON.parse(r.addresses) as string[] }));
   }
 
   /** Replicas whose retention ended by `now`, in batches, for the purge. */

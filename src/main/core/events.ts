@@ -1,0 +1,60 @@
+// The node's one event bus: every state change the UI and logs follow goes through here, named
+// `noun:verb`. Payloads are plain JSON so the same events can cross IPC or a WebSocket unchanged.
+
+export interface CoreEvents {
+  'peer:seen': { deviceId: string; name: string; address: string; source: 'mdns' | 'manual' };
+  'peer:lost': { deviceId: string };
+  'peer:up': { deviceId: string; name: string; address: string; direction: 'in' | 'out'; freeBytes: number };
+  'peer:down': { deviceId: string; reason: string };
+  'peer:refused': { address: string; reason: string };
+  'placement:offered': { blobId: string; holderId: string };
+  'placement:declined': { blobId: string; holderId: string; reason: string };
+  'placement:progress': { blobId: string; holderId: string; sent: number; size: number };
+  'placement:stored': { blobId: string; holderId: string; replicas: number };
+  'placement:failed': { blobId: string; holderId: string; error: string };
+  'blob:placed': { blobId: string; replicas: number };
+  'held:receiving': { blobId: string; originId: string; size: number };
+  'held:progress': { blobId: string; received: number; size: number };
+  'held:paused': { blobId: string; received: number; why: string };
+  'held:resumed': { blobId: string; offset: number; size: number };
+  'held:stored': { blobId: string; originId: string; size: number };
+  'held:purged': { blobId: string; state: string };
+  'caps:changed': Record<string, unknown>;
+}
+
+export type CoreEventName = keyof CoreEvents;
+type Listener<K extends CoreEventName> = (payload: CoreEvents[K]) => void;
+
+/** A small typed emitter; a throwing listener is reported, never allowed to break the emitter. */
+export class EventBus {
+  private readonly listeners = new Map<CoreEventName, Set<Listener<never>>>();
+  private readonly any = new Set<(name: CoreEventName, payload: unknown) => void>();
+
+  on<K extends CoreEventName>(name: K, listener: Listener<K>): () => void {
+    let set = this.listeners.get(name);
+    if (set === undefined) this.listeners.set(name, (set = new Set()));
+    set.add(listener as Listener<never>);
+    return () => set.delete(listener as Listener<never>);
+  }
+
+  /** Every event, for the activity log and the UI bridge. */
+  onAny(listener: (name: CoreEventName, payload: unknown) => void): () => void {
+    this.any.add(listener);
+    return () => this.any.delete(listener);
+  }
+
+  emit<K extends CoreEventName>(name: K, payload: CoreEvents[K]): void {
+    for (const listener of this.listeners.get(name) ?? []) this.call(() => (listener as Listener<K>)(payload));
+    for (const listener of this.any) this.call(() => listener(name, payload));
+  }
+
+  private call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+}

@@ -1,0 +1,252 @@
+// The holder side: a donor's promises in code. Decides on offers within the caps (donated disk,
+// free-disk floor, per-origin share, retention), receives into incoming/ with resume, verifies
+// size and SHA-256 at commit, stores durably and records *before* signing the custody receipt.
+
+import { createHash, type Hash } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DeviceIdentity } from '../identity/device-identity.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { BLOB_ID_PATTERN } from '../limits.js';
+import { ProtocolError } from '../protocol/codec.js';
+import type { Signed } from '../protocol/messages.js';
+import type { OfferDecision, SessionHandler } from '../protocol/session.js';
+import { signCustodyReceipt, TicketExpiredError, verifyRelease, verifyTicket } from '../protocol/signed.js';
+import type { BlobStore } from '../store/blob-store.js';
+import { fsyncDir } from '../store/fsync.js';
+import type { EventBus } from '../events.js';
+import type { Caps, Volume } from './caps.js';
+import type { TokenBucket } from './token-bucket.js';
+
+const READ_SIZE = 1024 * 1024;
+
+export interface HolderParts {
+  readonly identity: DeviceIdentity;
+  readonly ledger: Ledger;
+  readonly store: BlobStore;
+  /** `<data>/incoming`: partial receives, kept across restarts so transfers resume. */
+  readonly incomingDir: string;
+  readonly caps: () => Caps;
+  readonly volume: () => Promise<Volume>;
+  readonly download: TokenBucket;
+  readonly events: EventBus;
+  readonly now: () => number;
+}
+
+interface Receiving {
+  handle: FileHandle;
+  hash: Hash;
+  received: number;
+  size: number;
+  originId: string;
+  until: number;
+}
+
+export class Holder implements SessionHandler {
+  private readonly receiving = new Map<string, Receiving>();
+
+  constructor(private readonly parts: HolderParts) {}
+
+  /** Removes partial files with no receiving row (and rows with no partial stay resumable from 0). */
+  async reconcileIncoming(): Promise<void> {
+    await mkdir(this.parts.incomingDir, { recursive: true });
+    const live = new Set(this.parts.ledger.receivingHeld().map((r) => r.blobId));
+    for (const name of await readdir(this.parts.incomingDir)) {
+      const id = name.replace(/\.part$/, '');
+      if (!live.has(id)) await rm(join(this.parts.incomingDir, name), { force: true });
+    }
+  }
+
+  /** Free bytes this holder could still accept, for hello and mDNS (coarse; no promise). */
+  async freeBytes(): Promise<number> {
+    const caps = this.parts.caps();
+    const volume = await this.parts.volume();
+    const byCap = caps.diskBytes - this.parts.ledger.heldReservedBytes();
+    const byFloor = volume.freeBytes - caps.floorBytes;
+    return Math.max(0, Math.min(byCap, byFloor));
+  }
+
+  async onOffer(peerId: string, signed: Signed): Promise<OfferDecision> {
+    const now = this.parts.now();
+    let ticket;
+    try {
+      ticket = verifyTicket(signed, { now });
+    } catch (err) {
+      if (err instanceof TicketExpiredError) return { accept: false, reason: 'expired' };
+      throw err;
+    }
+    // Origins offer their own blobs only: the ticket's signer must be the peer on this link.
+    if (ticket.origin !== peerId) return { accept: false, reason: 'bad-ticket' };
+    const caps = this.parts.caps();
+    const until = Math.min(ticket.expires, now + caps.retentionMs);
+    const { ledger } = this.parts;
+
+    const existing = ledger.getHeld(ticket.blobId);
+    if (existing !== undefined && existing.state !== 'receiving') return { accept: false, reason: 'duplicate' };
+    if (existing !== undefined) {
+      // Resume: the bytes already on disk count, after re-hashing them.
+      const offset = await this.resume(ticket.blobId, existing.size, existing.originId, existing.expiresAt);
+      return { accept: true, offset, size: existing.size };
+    }
+    if (ticket.size > caps.diskBytes) return { accept: false, reason: 'too-large' };
+    const volume = await this.parts.volume();
+    // Checked and reserved without an await in between, so concurrent offers cannot overcommit.
+    if (ledger.heldReservedBytes() + ticket.size > caps.diskBytes) return { accept: false, reason: 'full' };
+    if (volume.freeBytes - ticket.size < caps.floorBytes) return { accept: false, reason: 'full' };
+    if (ledger.heldBytesByOrigin(ticket.origin) + ticket.size > Math.floor(caps.diskBytes * caps.originShare)) return { accept: false, reason: 'origin-share' };
+    ledger.transaction(() => {
+      ledger.addHeld({
+        blobId: ticket.blobId,
+        originId: ticket.origin,
+        size: ticket.size,
+        receivedAt: now,
+        expiresAt: until,
+        ticket: Buffer.from(JSON.stringify(signed)),
+        state: 'receiving',
+      });
+      ledger.appendEvent('held:receiving', { blobId: ticket.blobId, origin: ticket.origin, size: ticket.size });
+    });
+    try {
+      await mkdir(this.parts.incomingDir, { recursive: true });
+      const handle = await open(this.partPath(ticket.blobId), 'w', 0o600);
+      this.receiving.set(ticket.blobId, { handle, hash: createHash('sha256'), received: 0, size: ticket.size, originId: ticket.origin, until });
+    } catch (err) {
+      ledger.deleteHeld(ticket.blobId);
+      throw err;
+    }
+    this.parts.events.emit('held:receiving', { blobId: ticket.blobId, originId: ticket.origin, size: ticket.size });
+    return { accept: true, offset: 0, size: ticket.size };
+  }
+
+  async onData(_peerId: string, blobId: string, offset: number, bytes: Uint8Array): Promise<void> {
+    const r = this.receiving.get(blobId);
+    if (r === undefined) throw new ProtocolError('E_PROTO_STATE', 'no transfer in progress for this blob');
+    if (offset !== r.received) throw new ProtocolError('E_PROTO_STATE', `data at ${offset}, expected ${r.received}`);
+    // The donor's download cap, shared by all links: the session is paused while we wait here.
+    await this.parts.download.take(bytes.length);
+    let written = 0;
+    while (written < bytes.length) {
+      const { bytesWritten } = await r.handle.write(bytes, written, bytes.length - written, offset + written);
+      written += bytesWritten;
+    }
+    r.hash.update(bytes);
+    r.received += bytes.length;
+    this.parts.events.emit('held:progress', { blobId, received: r.received, size: r.size });
+  }
+
+  async onCommit(peerId: string, blobId: string, size: number): Promise<Signed> {
+    const r = this.receiving.get(blobId);
+    if (r === undefined) throw new ProtocolError('E_PROTO_STATE', 'no transfer in progress for this blob');
+    const { ledger, store } = this.parts;
+    const part = this.partPath(blobId);
+    try {
+      if (r.received !== size || size !== r.size) throw new ProtocolError('E_PROTO_SIZE', `received ${r.received} bytes, the ticket says ${r.size}`);
+      const actual = r.hash.digest('hex');
+      if (actual !== blobId) throw new ProtocolError('E_PROTO_HASH', `the bytes hash to ${actual.slice(0, 12)}…, not to the blob's ID: the copy was altered in transit`);
+      await r.handle.sync();
+      await r.handle.close();
+      this.receiving.delete(blobId);
+      // Into the store through its temp folder, so commit() does the rename + folder fsyncs.
+      const temp = await store.createTemp();
+      await temp.handle.close();
+      await rename(part, temp.path);
+      await store.commit(temp.path, blobId);
+      await fsyncDir(this.parts.incomingDir);
+    } catch (err) {
+      await this.drop(blobId);
+      throw err;
+    }
+    // Durable file, then durable row, then the receipt: never acknowledge what could be lost.
+    const at = this.parts.now();
+    ledger.transaction(() => {
+      ledger.setHeldReceived(blobId, size, 'held');
+      ledger.appendEvent('held:stored', { blobId, origin: peerId, size });
+    });
+    this.parts.events.emit('held:stored', { blobId, originId: peerId, size });
+    return signCustodyReceipt(this.parts.identity, { blobId, size, origin: r.originId, until: r.until, at });
+  }
+
+  async onAbandon(_peerId: string, blobId: string, why: string): Promise<void> {
+    const r = this.receiving.get(blobId);
+    if (r === undefined) return;
+    this.receiving.delete(blobId);
+    await r.handle.close().catch(() => undefined);
+    if (why.includes('cancel')) {
+      await this.drop(blobId);
+      return;
+    }
+    // A dropped link or a stall keeps the partial file and its reservation: the origin resumes
+    // where it stopped. Expiry frees both if it never comes back.
+    this.parts.events.emit('held:paused', { blobId, received: r.received, why });
+  }
+
+  async onRelease(peerId: string, blobId: string, signed: Signed): Promise<void> {
+    const release = verifyRelease(signed, { now: this.parts.now() });
+    const row = this.parts.ledger.getHeld(blobId);
+    if (release.blobId !== blobId || release.origin !== peerId || (row !== undefined && row.originId !== release.origin)) {
+      throw new ProtocolError('E_PROTO_TICKET', 'the release is not signed by this blob\'s origin');
+    }
+    if (row === undefined) return;
+    await this.purge(blobId, 'delivered');
+  }
+
+  /** Removes a held replica's bytes and marks the row (released, expired). */
+  async purge(blobId: string, state: 'delivered' | 'expired'): Promise<void> {
+    const { ledger, store } = this.parts;
+    ledger.transaction(() => {
+      ledger.setHeldState(blobId, state);
+      ledger.appendEvent(state === 'expired' ? 'held:expired' : 'held:released', { blobId });
+    });
+    const r = this.receiving.get(blobId);
+    if (r !== undefined) {
+      this.receiving.delete(blobId);
+      await r.handle.close().catch(() => undefined);
+    }
+    await rm(this.partPath(blobId), { force: true });
+    await store.remove(blobId);
+    this.parts.events.emit('held:purged', { blobId, state });
+  }
+
+  private async resume(blobId: string, size: number, originId: string, until: number): Promise<number> {
+    const open_ = this.receiving.get(blobId);
+    if (open_ !== undefined) {
+      this.receiving.delete(blobId);
+      await open_.handle.close().catch(() => undefined);
+    }
+    await mkdir(this.parts.incomingDir, { recursive: true });
+    const path = this.partPath(blobId);
+    const handle = await open(path, 'a+', 0o600).then(async (h) => {
+      await h.close();
+      return open(path, 'r+');
+    });
+    const have = Math.min((await stat(path)).size, size);
+    const hash = createHash('sha256');
+    const buffer = Buffer.allocUnsafe(READ_SIZE);
+    let position = 0;
+    while (position < have) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(READ_SIZE, have - position), position);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+    await handle.truncate(position);
+    this.receiving.set(blobId, { handle, hash, received: position, size, originId, until });
+    this.parts.events.emit('held:resumed', { blobId, offset: position, size });
+    return position;
+  }
+
+  private async drop(blobId: string): Promise<void> {
+    const r = this.receiving.get(blobId);
+    this.receiving.delete(blobId);
+    await r?.handle.close().catch(() => undefined);
+    await rm(this.partPath(blobId), { force: true });
+    this.parts.ledger.transaction(() => {
+      if (this.parts.ledger.getHeld(blobId)?.state === 'receiving') this.parts.ledger.deleteHeld(blobId);
+    });
+  }
+
+  private partPath(blobId: string): string {
+    if (!BLOB_ID_PATTERN.test(blobId)) throw new ProtocolError('E_PROTO_MALFORMED', 'not a blob ID');
+    return join(this.parts.incomingDir, `${blobId}.part`);
+  }
+}

@@ -1,0 +1,230 @@
+// The origin side: gets every own blob onto `k` distinct holders. Chooses holders by free space and
+// measured throughput, offers a signed ticket, streams from the holder's resume offset within the
+// shared upload cap, verifies the signed custody receipt and records it. Declines and drops are
+// retried with backoff; nothing here is trusted to stay up.
+
+import type { DeviceIdentity } from '../identity/device-identity.js';
+import type { Ledger, OutboxRow } from '../ledger/ledger.js';
+import type { Session } from '../protocol/session.js';
+import { signTicket, verifyCustodyReceipt } from '../protocol/signed.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { EventBus } from '../events.js';
+import type { Caps } from './caps.js';
+import type { TokenBucket } from './token-bucket.js';
+
+/** Bytes per data frame: large enough for throughput, small enough that caps and progress stay fine-grained. */
+export const DATA_CHUNK_BYTES = 256 * 1024;
+/** Transfers to one holder at once; more would only split the same link. */
+export const MAX_OUTBOUND_PER_LINK = 2;
+/** Transfers from this origin at once, across holders. */
+export const MAX_PLACEMENTS_IN_FLIGHT = 6;
+/** Blobs looked at per placement pass. */
+const PASS_BATCH = 200;
+/** How often placement re-checks on its own (peers come and go; backoffs expire). */
+export const PLACEMENT_TICK_MS = 2_000;
+/** Backoff after a failure or drop: doubles from the first to the last value. */
+const BACKOFF_FIRST_MS = 1_000;
+const BACKOFF_MAX_MS = 60_000;
+/** A holder that is full, or over this origin's share, is not asked again for this long. */
+const FULL_RETRY_MS = 5 * 60_000;
+
+/** A linked peer as placement sees it. */
+export interface PeerLink {
+  readonly deviceId: string;
+  readonly session: Session;
+  /** What the peer said it can accept (hello / discovery), updated as we learn more. */
+  freeBytes: number;
+  /** Measured bytes/s of past transfers to it; 0 until measured. */
+  throughputBps: number;
+}
+
+export interface PlacementParts {
+  readonly identity: DeviceIdentity;
+  readonly ledger: Ledger;
+  readonly store: BlobStore;
+  readonly caps: () => Caps;
+  readonly upload: TokenBucket;
+  readonly events: EventBus;
+  readonly now: () => number;
+  /** The links up right now. */
+  readonly peers: () => readonly PeerLink[];
+}
+
+export class Placement {
+  private readonly active = new Map<string, Set<string>>(); // blobId → holders being sent to
+  private readonly perPeer = new Map<string, number>();
+  private readonly retryAt = new Map<string, number>(); // `${blobId}/${holder}` → time
+  private readonly failures = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private passing = false;
+  private again = false;
+  private inFlight = 0;
+
+  constructor(private readonly parts: PlacementParts) {}
+
+  /** Starts periodic passes; idempotent. */
+  start(): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => this.kick(), PLACEMENT_TICK_MS);
+    this.kick();
+  }
+
+  /** Stops starting new transfers; running ones end with their links. Idempotent. */
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Runs a pass soon (a peer came up, a blob was added, a transfer ended). */
+  kick(): void {
+    if (this.passing) {
+      this.again = true;
+      return;
+    }
+    this.passing = true;
+    setImmediate(() => {
+      try {
+        this.pass();
+      } finally {
+        this.passing = false;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      }
+    });
+  }
+
+  /** How many transfers are running, for status and tests. */
+  get running(): number {
+    return this.inFlight;
+  }
+
+  private pass(): void {
+    const { ledger } = this.parts;
+    const k = this.parts.caps().replicas;
+    const now = this.parts.now();
+    for (const blob of ledger.outboxToPlace(PASS_BATCH)) {
+      const stored = ledger.storedCount(blob.blobId);
+      if (stored >= k) {
+        this.markPlaced(blob.blobId, stored);
+        continue;
+      }
+      const activeHolders = this.active.get(blob.blobId) ?? new Set<string>();
+      let needed = k - stored - activeHolders.size;
+      if (needed <= 0) continue;
+      const done = new Set(ledger.placementsOf(blob.blobId).filter((p) => p.state === 'stored').map((p) => p.holderId));
+      const candidates = this.parts
+        .peers()
+        .filter((p) => !p.session.isClosed && !done.has(p.deviceId) && !activeHolders.has(p.deviceId))
+        .filter((p) => (this.perPeer.get(p.deviceId) ?? 0) < MAX_OUTBOUND_PER_LINK)
+        .filter((p) => (this.retryAt.get(`${blob.blobId}/${p.deviceId}`) ?? 0) <= now)
+        .filter((p) => p.freeBytes >= blob.size)
+        .sort((a, b) => b.freeBytes - a.freeBytes || b.throughputBps - a.throughputBps);
+      for (const peer of candidates) {
+        if (needed <= 0 || this.inFlight >= MAX_PLACEMENTS_IN_FLIGHT) break;
+        needed--;
+        void this.transfer(blob, peer);
+      }
+      if (this.inFlight >= MAX_PLACEMENTS_IN_FLIGHT) return;
+    }
+  }
+
+  private markPlaced(blobId: string, replicas: number): void {
+    const row = this.parts.ledger.getOutbox(blobId);
+    if (row === undefined || row.state === 'placed' || row.state === 'delivered' || row.state === 'lost') return;
+    this.parts.ledger.transaction(() => {
+      this.parts.ledger.setOutboxState(blobId, 'placed');
+      this.parts.ledger.appendEvent('blob:placed', { blobId, replicas });
+    });
+    this.parts.events.emit('blob:placed', { blobId, replicas });
+  }
+
+  private async transfer(blob: OutboxRow, peer: PeerLink): Promise<void> {
+    const { ledger, events, identity } = this.parts;
+    const key = `${blob.blobId}/${peer.deviceId}`;
+    const holders = this.active.get(blob.blobId) ?? new Set<string>();
+    holders.add(peer.deviceId);
+    this.active.set(blob.blobId, holders);
+    this.perPeer.set(peer.deviceId, (this.perPeer.get(peer.deviceId) ?? 0) + 1);
+    this.inFlight++;
+    let sent = 0;
+    try {
+      const caps = this.parts.caps();
+      const ticket = signTicket(identity, {
+        blobId: blob.blobId,
+        size: blob.size,
+        created: blob.createdAt,
+        expires: Math.max(blob.createdAt + caps.retentionMs, this.parts.now() + 60_000),
+        target: { kind: 'none' },
+      });
+      ledger.setPlacement(blob.blobId, peer.deviceId, 'offered');
+      events.emit('placement:offered', { blobId: blob.blobId, holderId: peer.deviceId });
+      const answer = await peer.session.offer(blob.blobId, ticket);
+      if (!answer.accepted) {
+        ledger.setPlacement(blob.blobId, peer.deviceId, 'declined');
+        events.emit('placement:declined', { blobId: blob.blobId, holderId: peer.deviceId, reason: answer.reason });
+        const wait = answer.reason === 'busy' ? (answer.retryAfterMs ?? BACKOFF_FIRST_MS) : answer.reason === 'duplicate' ? BACKOFF_MAX_MS : FULL_RETRY_MS;
+        if (answer.reason === 'full' || answer.reason === 'origin-share' || answer.reason === 'too-large') peer.freeBytes = Math.min(peer.freeBytes, blob.size - 1);
+        this.retryAt.set(key, this.parts.now() + wait);
+        return;
+      }
+      if (blob.state === 'sealed') ledger.setOutboxState(blob.blobId, 'placing');
+      ledger.setPlacement(blob.blobId, peer.deviceId, 'sending', answer.offset);
+      const started = performance.now();
+      sent = await this.stream(blob, peer, answer.offset);
+      const receipt = await peer.session.commit(blob.blobId, blob.size);
+      const custody = verifyCustodyReceipt(receipt, { expectedHolder: peer.deviceId, expectedBlobId: blob.blobId, now: this.parts.now() });
+      const seconds = (performance.now() - started) / 1000;
+      if (sent > 1_000_000 && seconds > 0) peer.throughputBps = Math.round(sent / seconds);
+      let replicas = 0;
+      ledger.transaction(() => {
+        ledger.setPlacement(blob.blobId, peer.deviceId, 'stored', blob.size);
+        ledger.addReceipt({ kind: 'custody', blobId: blob.blobId, signerId: custody.holder, body: Buffer.from(receipt.body, 'base64'), signature: Buffer.from(receipt.sig, 'base64') });
+        replicas = ledger.storedCount(blob.blobId);
+        ledger.appendEvent('placement:stored', { blobId: blob.blobId, holderId: peer.deviceId, replicas });
+      });
+      this.failures.delete(key);
+      events.emit('placement:stored', { blobId: blob.blobId, holderId: peer.deviceId, replicas });
+      if (replicas >= this.parts.caps().replicas) this.markPlaced(blob.blobId, replicas);
+    } catch (err) {
+      const n = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, n);
+      this.retryAt.set(key, this.parts.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (n - 1)));
+      ledger.setPlacement(blob.blobId, peer.deviceId, 'offered', sent);
+      events.emit('placement:failed', { blobId: blob.blobId, holderId: peer.deviceId, error: (err as Error).message });
+    } finally {
+      holders.delete(peer.deviceId);
+      if (holders.size === 0) this.active.delete(blob.blobId);
+      this.perPeer.set(peer.deviceId, (this.perPeer.get(peer.deviceId) ?? 1) - 1);
+      this.inFlight--;
+      this.kick();
+    }
+  }
+
+  /** Sends the blob from `offset`; returns the bytes sent. */
+  private async stream(blob: OutboxRow, peer: PeerLink, offset: number): Promise<number> {
+    if (offset < 0 || offset > blob.size) throw new Error(`the holder asked to resume at ${offset} of ${blob.size}`);
+    const handle = await this.parts.store.openRead(blob.blobId);
+    let position = offset;
+    let lastProgress = 0;
+    try {
+      while (position < blob.size) {
+        const buffer = Buffer.allocUnsafe(Math.min(DATA_CHUNK_BYTES, blob.size - position));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+        if (bytesRead === 0) throw new Error('the blob file is shorter than recorded');
+        await this.parts.upload.take(bytesRead);
+        await peer.session.sendData(blob.blobId, position, buffer.subarray(0, bytesRead));
+        position += bytesRead;
+        const t = performance.now();
+        if (t - lastProgress > 200 || position === blob.size) {
+          lastProgress = t;
+          this.parts.events.emit('placement:progress', { blobId: blob.blobId, holderId: peer.deviceId, sent: position, size: blob.size });
+        }
+      }
+    } finally {
+      await handle.close();
+    }
+    return position - offset;
+  }
+}

@@ -1,0 +1,59 @@
+// A token bucket shared by every link of one direction, so a donor's bandwidth cap holds however
+// many peers connect (promise 4). Tokens are bytes; the rate can change while transfers run.
+
+/** Burst allowance in seconds of rate: enough to keep a link busy, small enough to stay accurate. */
+const BURST_SECONDS = 0.25;
+/** Longest single wait, so a rate change (or an abort) takes effect quickly. */
+const MAX_WAIT_MS = 250;
+
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  /** `bytesPerSecond` null or 0 means unlimited. */
+  constructor(
+    private bytesPerSecond: number | null,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.tokens = this.burst();
+    this.last = now();
+  }
+
+  /** Changes the rate; waiting takers pick it up within MAX_WAIT_MS. */
+  setRate(bytesPerSecond: number | null): void {
+    this.refill();
+    this.bytesPerSecond = bytesPerSecond;
+    this.tokens = Math.min(this.tokens, this.burst());
+  }
+
+  get rate(): number | null {
+    return this.bytesPerSecond || null;
+  }
+
+  /** Waits until `bytes` may pass. Large takes go into debt rather than waiting for a burst they never fit. */
+  async take(bytes: number, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const rate = this.bytesPerSecond;
+      if (!rate) return;
+      this.refill();
+      if (this.tokens > 0) {
+        this.tokens -= bytes;
+        return;
+      }
+      const waitMs = Math.min(MAX_WAIT_MS, Math.ceil((-this.tokens / rate) * 1000) + 1);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+
+  private refill(): void {
+    const t = this.now();
+    const rate = this.bytesPerSecond;
+    if (rate) this.tokens = Math.min(this.burst(), this.tokens + ((t - this.last) / 1000) * rate);
+    this.last = t;
+  }
+
+  private burst(): number {
+    return (this.bytesPerSecond ?? 0) * BURST_SECONDS;
+  }
+}
