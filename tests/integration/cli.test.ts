@@ -161,12 +161,17 @@ describe('the node: id, dest, add, status', () => {
     expect(ids).toHaveLength(2);
     expect(ids[0]).not.toBe(ids[1]); // every seal has a fresh file key
 
-    // Bad input changes nothing: a folder among the files.
+    // Bad input changes nothing: a folder among the files. (Caps are left out of the comparison:
+    // their defaults follow the disk's free space, which other processes change.)
+    const ledgerView = (json: string) => {
+      const v = JSON.parse(json) as { outbox: unknown; held: unknown; placed: unknown };
+      return JSON.stringify([v.outbox, v.held, v.placed]);
+    };
     const before = (await inswarm(['status', '--json'], { data })).stdout;
     const bad = await inswarm(['add', work], { data });
     expect(bad.code).toBe(1);
     expectOneSentence(bad.stderr);
-    expect((await inswarm(['status', '--json'], { data })).stdout).toBe(before);
+    expect(ledgerView((await inswarm(['status', '--json'], { data })).stdout)).toBe(ledgerView(before));
 
     const status = JSON.parse(before) as { deviceId: string; destination: { label: string }; outbox: { state: string; count: number; bytes: number }[] };
     expect(status.deviceId).toBe(id1);
@@ -238,12 +243,13 @@ describe('a disk that fills while sealing', () => {
     await withTmpfs(2 * 1024 * 1024, async (small) => {
       const data = join(small, 'data');
       expect((await inswarm(['dest', 'set', recipient], { data })).code).toBe(0);
-      const before = (await inswarm(['status', '--json'], { data })).stdout;
+      const outbox = async () => JSON.stringify((JSON.parse((await inswarm(['status', '--json'], { data })).stdout) as { outbox: unknown }).outbox);
+      const before = await outbox();
       const r = await inswarm(['add', big], { data });
       expect(r.code).toBe(1);
       expectOneSentence(r.stderr);
       expect(r.stderr).toMatch(/disk/i);
-      expect((await inswarm(['status', '--json'], { data })).stdout).toBe(before);
+      expect(await outbox()).toBe(before);
       expect(await readdir(join(data, 'blobs', 'tmp'))).toEqual([]);
     });
   });

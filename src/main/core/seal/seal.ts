@@ -79,27 +79,21 @@ export async function sealFiles(inputs: readonly SealInput[], out: FileHandle, o
   // cipher, so reading, encrypting, hashing and writing overlap (see parallel-hash.ts).
   const blobHash = new ParallelSha256();
   let blobSize = 0;
-  // One batch is being written while the next is encrypted. A batch goes to the hash worker once
-  // its write finished, so its buffers can be transferred (moved, not copied) to the worker.
-  let writing: { pieces: Buffer[]; done: Promise<void> } | null = null;
+  // One batch is being written while the next is encrypted, and the hash runs on another core.
+  let writing: Promise<void> = Promise.resolve();
   let writeError: unknown = null;
   const settleWrite = async (): Promise<void> => {
-    if (writing === null) return;
-    await writing.done;
+    await writing;
     if (writeError !== null) throw writeError;
-    await blobHash.update(writing.pieces, { transfer: true });
-    writing = null;
   };
   const emit = async (pieces: Buffer[]): Promise<void> => {
     if (pieces.length === 0) return;
     for (const piece of pieces) blobSize += piece.length;
+    await blobHash.update(pieces);
     await settleWrite();
-    writing = {
-      pieces,
-      done: writeAll(out, pieces).catch((err: unknown) => {
-        writeError = err;
-      }),
-    };
+    writing = writeAll(out, pieces).catch((err: unknown) => {
+      writeError = err;
+    });
   };
 
   let blobId: string;
@@ -121,7 +115,7 @@ export async function sealFiles(inputs: readonly SealInput[], out: FileHandle, o
     blobId = await blobHash.digest();
   } catch (err) {
     await blobHash.abort();
-    await (writing as { done: Promise<void> } | null)?.done;
+    await writing;
     throw fromFsError(err, 'writing the blob');
   }
   return {
