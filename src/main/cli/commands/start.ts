@@ -99,7 +99,15 @@ Options:
 
     const startedAt = Date.now();
     const listenText = `${bound.host}:${bound.port}`;
+    // Caps may be changed by "inswarm caps set" in another process: apply bandwidth changes here
+    // (disk caps are read from the ledger for every offer anyway).
+    let appliedCaps = JSON.stringify(node.caps());
     const publish = async () => {
+      const caps = node.caps();
+      if (JSON.stringify(caps) !== appliedCaps) {
+        appliedCaps = JSON.stringify(caps);
+        swarm.capsChanged(caps);
+      }
       const warning = mdns === null ? null : mdns.diagnostics().warning;
       await node.publishRuntime({ listen: listenText, startedAt, linked: swarm.peers(), seen: (mdns?.peers().length ?? 0) + peers.length, discoveryWarning: warning });
     };
