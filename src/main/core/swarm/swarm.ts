@@ -111,6 +111,7 @@ export class Swarm {
   capsChanged(caps: Caps): void {
     this.upload.setRate(caps.upBytesPerSec);
     this.download.setRate(caps.downBytesPerSec);
+    void this.refreshFree();
     this.placement.kick();
   }
 
