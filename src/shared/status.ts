@@ -6,13 +6,21 @@ export interface StateTotalView {
   readonly bytes: number;
 }
 
+/** What a donor gives, and how many replicas its own blobs get. */
 export interface CapsView {
+  /** Bytes donated to others' replicas (receiving + held). */
   readonly diskBytes: number;
+  /** Free bytes on the volume that accepting a replica must never go below. */
   readonly floorBytes: number;
+  /** Largest fraction of diskBytes one origin may use. */
   readonly originShare: number;
+  /** Longest time a replica is kept; a ticket may ask for less, not more. */
   readonly retentionMs: number;
+  /** Upload cap in bytes/s shared by all links, null for none. */
   readonly upBytesPerSec: number | null;
+  /** Download cap in bytes/s shared by all links, null for none. */
   readonly downBytesPerSec: number | null;
+  /** How many distinct holders each own blob should reach. */
   readonly replicas: number;
 }
 

@@ -15,6 +15,7 @@ import { type FileHandle, chmod, mkdir, open, readdir, rename, unlink } from 'no
 import { dirname, join } from 'node:path';
 import type * as X509 from '@peculiar/x509';
 import { InswarmError, fromFsError } from '../errors.js';
+import { fsyncDir } from '../store/fsync.js';
 import { DEVICE_IDENTITY_FILE_MAX_BYTES } from '../limits.js';
 import { deviceIdFromCertDer } from './device-id.js';
 
@@ -227,17 +228,6 @@ async function writeFileDurably(dir: string, name: string, text: string, doing: 
   } catch (err) {
     await unlink(temp).catch(() => undefined);
     throw fromFsError(err, doing);
-  }
-}
-
-/** Makes a rename or a new entry in `dir` durable. Windows cannot open folders and needs no such step. */
-async function fsyncDir(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -4,25 +4,12 @@
 // origin at most 25% of the donation, keep replicas at most 12 hours, 2 replicas per blob.
 
 import { statfs } from 'node:fs/promises';
+import type { CapsView } from '../../../shared/status.js';
 import { InswarmError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 
-export interface Caps {
-  /** Bytes donated to others' replicas (receiving + held). */
-  readonly diskBytes: number;
-  /** Free bytes on the volume that accepting a replica must never go below. */
-  readonly floorBytes: number;
-  /** Largest fraction of diskBytes one origin may use. */
-  readonly originShare: number;
-  /** Longest time a replica is kept; a ticket may ask for less, not more. */
-  readonly retentionMs: number;
-  /** Upload cap in bytes/s shared by all links, null for none. */
-  readonly upBytesPerSec: number | null;
-  /** Download cap in bytes/s shared by all links, null for none. */
-  readonly downBytesPerSec: number | null;
-  /** How many distinct holders each own blob should reach. */
-  readonly replicas: number;
-}
+/** The caps, as stored and shown (one definition, shared with the UI's status view). */
+export type Caps = CapsView;
 
 export interface Volume {
   readonly freeBytes: number;

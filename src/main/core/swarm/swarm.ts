@@ -3,6 +3,7 @@
 // use. Peers to dial come from manual addresses and discovery; dropped links are redialed with
 // backoff. This file owns the peer table the status and the UI show.
 
+import type { PeerStatusView } from '../../../shared/status.js';
 import type { DeviceIdentity } from '../identity/device-identity.js';
 import type { EventBus } from '../events.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -43,14 +44,8 @@ export interface SwarmParts {
   readonly name: string;
 }
 
-export interface PeerView {
-  readonly deviceId: string;
-  readonly name: string;
-  readonly address: string;
-  readonly direction: 'in' | 'out';
-  readonly freeBytes: number;
-  readonly throughputBps: number;
-}
+/** A linked peer as status and the UI show it. */
+export type PeerView = PeerStatusView;
 
 export class Swarm {
   readonly holder: Holder;
