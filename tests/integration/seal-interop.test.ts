@@ -120,7 +120,7 @@ describe('sealing records what a restore needs', () => {
     expect(sealed.files[0]!.capturedAt).toBe('2023-07-14T21:05:33+02:00');
     expect(sealed.files[1]!.capturedAt).toBeNull();
 
-    const out = await tempDir('restore');
+    const out = join(await tempDir('restore'), 'nested', 'folder');
     const first = await openBlob(blob, out, { identities: await identities(), expectedId: sealed.blobId });
     expect(first.origin).toBe(ORIGIN);
     expect(first.files.map((f) => [f.placedAt, f.capturedAt, f.sha256])).toEqual([
@@ -139,7 +139,7 @@ describe('sealing records what a restore needs', () => {
 describe('bad blobs leave nothing behind', () => {
   async function expectRefused(blob: string, code: string, options: { identities?: Awaited<ReturnType<typeof identities>>; expectedId?: string } = {}) {
     const parent = await tempDir('refused');
-    const out = join(parent, 'out');
+    const out = join(parent, 'deep', 'out'); // missing parents are created, and removed on failure
     await expect(openBlob(blob, out, { identities: options.identities ?? (await identities()), ...(options.expectedId ? { expectedId: options.expectedId } : {}) })).rejects.toMatchObject({ code });
     // The output folder did not exist before and must not exist after.
     expect(await readdir(parent)).toEqual([]);

@@ -5,7 +5,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { chmod, copyFile, link, mkdir, open, rmdir, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, open, rm, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { fromFsError, InswarmError } from '../errors.js';
 import { fsyncDir } from '../store/fsync.js';
@@ -155,7 +155,8 @@ export async function openBlob(blobPath: string, outDir: string, options: OpenOp
       await file.handle?.close().catch(() => undefined);
       await unlink(file.tempPath).catch(() => undefined);
     }
-    if (!ok && createdOut) await rmdir(outDir).catch(() => undefined);
+    // Only folders this call created, and only once emptied of our temp files above.
+    if (!ok && createdOut !== undefined) await rm(createdOut, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
@@ -213,12 +214,11 @@ async function linkOrCopyExclusive(from: string, to: string): Promise<void> {
   }
 }
 
-async function ensureDir(dir: string): Promise<boolean> {
+/** Creates `dir` and missing parents; returns the first folder created (to remove on failure), if any. */
+async function ensureDir(dir: string): Promise<string | undefined> {
   try {
-    await mkdir(dir);
-    return true;
+    return await mkdir(dir, { recursive: true });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw fromFsError(err, `creating ${dir}`);
   }
 }
