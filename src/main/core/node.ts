@@ -8,6 +8,7 @@ import type { NodeStatusView, RuntimeView } from '../../shared/status.js';
 import { EventBus } from './events.js';
 import { loadCaps, saveCaps, volumeOf, type Caps, type Volume } from './swarm/caps.js';
 import { Swarm, type PeerAddress } from './swarm/swarm.js';
+import type { SessionInit } from './protocol/session.js';
 import { writeFileDurable } from './store/fsync.js';
 import { dataLayout } from './data-dir.js';
 import { fromFsError } from './errors.js';
@@ -17,7 +18,7 @@ import { addToOutbox, type AddedBlob } from './outbox/add-files.js';
 import type { SealInput } from './seal/seal.js';
 import { BlobStore, type ReconcileReport } from './store/blob-store.js';
 
-/** statfs results are reused this long: free space changes slowly compared with offers. */
+/** statfs results are reused this long for status and default caps (the floor check reads it fresh). */
 const VOLUME_CACHE_MS = 2_000;
 /** Where a running node publishes its live view for other processes. */
 const RUNTIME_FILE = 'runtime.json';
@@ -74,10 +75,13 @@ export class InswarmNode {
     }
   }
 
-  /** Free and total bytes of the data folder's volume, cached briefly (statfs per offer is wasteful). */
-  async volume(): Promise<Volume> {
+  /**
+   * Free and total bytes of the data folder's volume, cached briefly for status and defaults;
+   * `fresh` reads it now (the holder's free-disk floor check must not see bytes from 2 s ago).
+   */
+  async volume(options: { fresh?: boolean } = {}): Promise<Volume> {
     const t = this.now();
-    if (this.volumeCache === null || t - this.volumeCache.at > VOLUME_CACHE_MS) {
+    if (options.fresh === true || this.volumeCache === null || t - this.volumeCache.at > VOLUME_CACHE_MS) {
       this.volumeCache = { at: t, volume: await volumeOf(this.dataDir) };
     }
     return this.volumeCache.volume;
@@ -102,7 +106,7 @@ export class InswarmNode {
   }
 
   /** Joins the swarm: listens for peers and starts placing own blobs. */
-  async startSwarm(listen: PeerAddress, name = hostname()): Promise<PeerAddress> {
+  async startSwarm(listen: PeerAddress, name = hostname(), init: { session?: SessionInit } = {}): Promise<PeerAddress> {
     if (this.swarm_ === null) {
       await this.volume();
       this.swarm_ = new Swarm({
@@ -112,9 +116,10 @@ export class InswarmNode {
         events: this.events,
         now: this.now,
         caps: () => this.caps(),
-        volume: () => this.volume(),
+        volume: () => this.volume({ fresh: true }),
         incomingDir: join(this.dataDir, 'incoming'),
         name,
+        ...(init.session === undefined ? {} : { session: init.session }),
       });
     }
     return this.swarm_.start(listen);

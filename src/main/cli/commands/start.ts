@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { MdnsDiscovery } from '../../core/discovery/mdns-discovery.js';
@@ -8,21 +9,36 @@ import { PROTOCOL_VERSION } from '../../core/protocol/messages.js';
 import { UsageError, type Command } from '../command.js';
 import { formatStatus } from './status.js';
 
-/** How often the running node purges expired replicas: retention is in hours, a minute is exact enough. */
-const PURGE_INTERVAL_MS = 60_000;
+/**
+ * How often the running node purges expired replicas. A ticket may ask for seconds and retention
+ * may be a minute, so a minute's slack would double what the donor agreed to; the check is one
+ * indexed query (held_by_expiry), so running it every second costs nothing.
+ */
+const PURGE_INTERVAL_MS = 1_000;
 /** How often the running node republishes its live view for `inswarm status`. */
 const RUNTIME_INTERVAL_MS = 2_000;
 /** The port peers find us on when --listen gives none. */
 export const DEFAULT_PORT = 22_100;
+/**
+ * Tests only: drop a stalled incoming transfer after this many ms instead of the protocol's 60 s,
+ * so a test can watch a stalling peer lose its slot without waiting a minute.
+ */
+export const TEST_STALL_ENV = 'INSWARM_TEST_TRANSFER_STALL_MS';
 /** Saved manual peers (from `inswarm peer add`). */
 export const MANUAL_PEERS_SETTING = 'manualPeers';
 
-/** HOST:PORT as for peers, except that port 0 (let the OS pick) is allowed for listening. */
+/**
+ * Where to listen: HOST:PORT or [IPv6]:PORT, where HOST may also be an unspecified address
+ * (0.0.0.0, ::) and PORT may be 0 (let the OS pick) — both meaningless for a peer, fine here.
+ */
 function parseListenAddress(text: string): Pick<ParsedPeerAddress, 'host' | 'port' | 'deviceId'> {
-  const anyPort = /^(.*):0$/.exec(text);
-  if (anyPort === null) return parsePeerAddress(text);
-  const parsed = parsePeerAddress(`${anyPort[1]}:1`);
-  return { host: parsed.host, port: 0, deviceId: parsed.deviceId };
+  const m = /^(?:\[([^\]]+)\]|([^:@[\]]+)):(\d{1,5})$/.exec(text.trim());
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  if (m === null || host === undefined || port > 65_535 || (isIP(host) === 0 && !/^[a-z0-9.-]{1,253}$/i.test(host))) {
+    throw new UsageError(`--listen "${text}" is not HOST:PORT (e.g. 0.0.0.0:${DEFAULT_PORT}, 127.0.0.1:0 or [::]:${DEFAULT_PORT}).`);
+  }
+  return { host, port, deviceId: null };
 }
 
 export const start: Command = {
@@ -41,7 +57,10 @@ Options:
   --peer ADDRESS       a peer to link with, for networks that block multicast; repeatable.
                        ID@HOST:PORT pins its device ID; HOST:PORT learns it on first link
   --no-mdns            do not advertise or browse with mDNS
-  --name NAME          the name peers see (default: this computer's name)`,
+  --name NAME          the name peers see (default: this computer's name)
+
+Environment (tests only):
+  ${TEST_STALL_ENV}=MS   drop an incoming transfer that stalls for MS ms (default 60 s)`,
   options: {
     headless: { type: 'boolean' },
     listen: { type: 'string' },
@@ -67,7 +86,10 @@ Options:
       note(`Reconciled the blob store: ${report.tempsRemoved} temp file(s) removed, ${report.lost.length} missing blob(s) marked lost, ${report.quarantined.length} stray file(s) quarantined.`);
     }
     await node.purgeExpired();
-    const bound = await node.startSwarm({ host: listen.host, port: listen.port }, name);
+    const stallText = process.env[TEST_STALL_ENV];
+    const transferStallMs = stallText === undefined ? undefined : Number(stallText);
+    if (transferStallMs !== undefined && !(Number.isSafeInteger(transferStallMs) && transferStallMs > 0)) throw new UsageError(`${TEST_STALL_ENV} must be a whole number of milliseconds above 0.`);
+    const bound = await node.startSwarm({ host: listen.host, port: listen.port }, name, transferStallMs === undefined ? {} : { session: { transferStallMs } });
     const swarm = node.swarm!;
     const saved = (node.ledger.getSetting(MANUAL_PEERS_SETTING) as string[] | undefined) ?? [];
     for (const text of saved) {

@@ -27,6 +27,12 @@ export const REQUEST_TIMEOUT_MS = 60_000;
 /** An accepted transfer with no data for this long is dropped (a stalling peer frees its slot). */
 export const TRANSFER_STALL_MS = 60_000;
 
+/** Options, each defaulting to its constant above. */
+export interface SessionInit {
+  /** Drop an accepted transfer after this long without data (default TRANSFER_STALL_MS). */
+  readonly transferStallMs?: number;
+}
+
 /** The decision a holder makes on an offer. */
 export type OfferDecision = { accept: true; offset: number; size: number } | { accept: false; reason: DeclineReason; retryAfterMs?: number };
 
@@ -70,13 +76,16 @@ export class Session {
   private closeReason = '';
   private declinedInARow = 0;
   private readonly closeHandlers: ((reason: string) => void)[] = [];
+  private readonly transferStallMs: number;
 
   constructor(
     private readonly channel: Channel,
     private readonly peerId: string,
     private readonly local: Omit<HelloMessage, 'type' | 'version'>,
     private readonly handler: SessionHandler,
+    init: SessionInit = {},
   ) {
+    this.transferStallMs = init.transferStallMs ?? TRANSFER_STALL_MS;
     channel.onFrame((frame) => this.enqueue(frame));
     channel.onClose((reason) => this.teardown(reason));
   }
@@ -84,8 +93,14 @@ export class Session {
   /** Sends our hello and waits for the peer's; rejects on timeout or a version mismatch. */
   async start(): Promise<HelloMessage> {
     const hello = new Promise<HelloMessage>((resolve, reject) => {
-      this.helloWaiter = { resolve, reject };
+      // Frames the link buffered before this session listened are handled as soon as it does
+      // (in the constructor): the peer's hello may already be here.
+      if (this.peerHello !== null) resolve(this.peerHello);
+      else this.helloWaiter = { resolve, reject };
     });
+    // When sending ours fails first (the link closed meanwhile), nobody awaits this promise any
+    // more, and its rejection by the close must not go unhandled: that would end the process.
+    hello.catch(() => undefined);
     const timer = setTimeout(() => this.fail('E_PROTO_STATE', 'the peer did not say hello in time'), HELLO_TIMEOUT_MS);
     try {
       await this.send({ type: 'hello', version: PROTOCOL_VERSION, ...this.local });
@@ -235,7 +250,12 @@ export class Session {
         if (!this.settle(`release:${message.blobId}`, message)) return this.fail('E_PROTO_STATE', 'an unrequested released');
         return;
       case 'error':
-        if (message.blobId === undefined) return this.teardown(`the peer reported ${message.code}: ${message.message}`);
+        if (message.blobId === undefined) {
+          // A link-level error ends the link, not just the session: otherwise the paused channel
+          // would never read the close, and the dead link would stay until its idle timeout.
+          this.close(`the peer reported ${message.code}: ${message.message}`);
+          return;
+        }
         for (const kind of ['offer', 'commit', 'release']) {
           this.settle(`${kind}:${message.blobId}`, null, new ProtocolError(message.code, `the peer refused: ${message.message}`));
         }
@@ -295,7 +315,11 @@ export class Session {
     const transfer = this.inbound.get(blobId);
     if (transfer === undefined || transfer.committing) return this.fail('E_PROTO_STATE', 'data for a blob that was not accepted');
     if (offset !== transfer.received) return this.fail('E_PROTO_STATE', `data at offset ${offset}, expected ${transfer.received}`);
-    if (transfer.received + bytes.length > transfer.size) return this.fail('E_PROTO_SIZE', 'more data than the ticket announced');
+    if (transfer.received + bytes.length > transfer.size) {
+      // A peer that lied about the size gets no resume: its partial bytes and reservation go too.
+      await this.abandon(blobId, 'cancelled: more data than the ticket announced');
+      return this.fail('E_PROTO_SIZE', 'more data than the ticket announced');
+    }
     transfer.stallTimer.refresh();
     try {
       await this.handler.onData(this.peerId, blobId, offset, bytes);
@@ -325,7 +349,7 @@ export class Session {
   }
 
   private stallTimer(blobId: string): NodeJS.Timeout {
-    const timer = setTimeout(() => void this.abandon(blobId, 'it stalled'), TRANSFER_STALL_MS);
+    const timer = setTimeout(() => void this.abandon(blobId, 'it stalled'), this.transferStallMs);
     timer.unref();
     return timer;
   }

@@ -19,6 +19,11 @@ import type { Caps, Volume } from './caps.js';
 import type { TokenBucket } from './token-bucket.js';
 
 const READ_SIZE = 1024 * 1024;
+/**
+ * Room kept above the floor for what accepting a replica writes besides its bytes (ledger rows,
+ * WAL pages, events, file-system rounding), so those writes do not cross the floor either.
+ */
+const BOOKKEEPING_BYTES = 1024 * 1024;
 
 export interface HolderParts {
   readonly identity: DeviceIdentity;
@@ -27,6 +32,7 @@ export interface HolderParts {
   /** `<data>/incoming`: partial receives, kept across restarts so transfers resume. */
   readonly incomingDir: string;
   readonly caps: () => Caps;
+  /** The volume as it is now (not cached): the free-disk floor is checked against it. */
   readonly volume: () => Promise<Volume>;
   readonly download: TokenBucket;
   readonly events: EventBus;
@@ -89,10 +95,17 @@ export class Holder implements SessionHandler {
       return { accept: true, offset, size: existing.size };
     }
     if (ticket.size > caps.diskBytes) return { accept: false, reason: 'too-large' };
+    // Accepted transfers still to arrive are not in the volume's free space yet: count each one
+    // receiving before or after the statfs in full (what already arrived is then counted twice,
+    // which errs towards declining; never towards crossing the floor).
+    const receivingBefore = ledger.receivingHeld();
     const volume = await this.parts.volume();
+    const toArrive = new Map<string, number>();
+    for (const r of [...receivingBefore, ...ledger.receivingHeld()]) toArrive.set(r.blobId, r.size);
+    const pendingBytes = [...toArrive.values()].reduce((sum, size) => sum + size, 0);
     // Checked and reserved without an await in between, so concurrent offers cannot overcommit.
     if (ledger.heldReservedBytes() + ticket.size > caps.diskBytes) return { accept: false, reason: 'full' };
-    if (volume.freeBytes - ticket.size < caps.floorBytes) return { accept: false, reason: 'full' };
+    if (volume.freeBytes - pendingBytes - ticket.size - BOOKKEEPING_BYTES < caps.floorBytes) return { accept: false, reason: 'full' };
     if (ledger.heldBytesByOrigin(ticket.origin) + ticket.size > Math.floor(caps.diskBytes * caps.originShare)) return { accept: false, reason: 'origin-share' };
     ledger.transaction(() => {
       ledger.addHeld({
@@ -177,6 +190,7 @@ export class Holder implements SessionHandler {
     }
     // A dropped link or a stall keeps the partial file and its reservation: the origin resumes
     // where it stopped. Expiry frees both if it never comes back.
+    this.parts.ledger.appendEvent('held:paused', { blobId, received: r.received, why });
     this.parts.events.emit('held:paused', { blobId, received: r.received, why });
   }
 
@@ -231,6 +245,7 @@ export class Holder implements SessionHandler {
     }
     await handle.truncate(position);
     this.receiving.set(blobId, { handle, hash, received: position, size, originId, until });
+    this.parts.ledger.appendEvent('held:resumed', { blobId, offset: position, size });
     this.parts.events.emit('held:resumed', { blobId, offset: position, size });
     return position;
   }

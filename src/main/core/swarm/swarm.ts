@@ -8,7 +8,7 @@ import type { DeviceIdentity } from '../identity/device-identity.js';
 import type { EventBus } from '../events.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { LinkManager, type Link } from '../links/link-manager.js';
-import { Session } from '../protocol/session.js';
+import { Session, type SessionInit } from '../protocol/session.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { Caps, Volume } from './caps.js';
 import { Holder } from './holder.js';
@@ -42,6 +42,8 @@ export interface SwarmParts {
   readonly incomingDir: string;
   /** Human-readable name in hello and mDNS. */
   readonly name: string;
+  /** Options for every peer session (defaults in session.ts). */
+  readonly session?: SessionInit;
 }
 
 /** A linked peer as status and the UI show it. */
@@ -154,6 +156,11 @@ export class Swarm {
     }
   }
 
+  /** Redials every address we keep for `deviceId` (a link with it ended or never got going). */
+  private redialPeer(deviceId: string): void {
+    for (const [key, target] of this.targets) if (target.deviceId === deviceId) this.scheduleRedial(key);
+  }
+
   private scheduleRedial(key: string): void {
     if (!this.running || !this.targets.has(key)) return;
     const n = (this.redialAttempts.get(key) ?? 0) + 1;
@@ -169,12 +176,13 @@ export class Swarm {
   /** Turns a link into a session; once both said hello, placement may use it. */
   private async adopt(link: Link): Promise<void> {
     await this.refreshFree();
-    const session = new Session(link.channel, link.deviceId, { name: this.parts.name, capabilities: ['resume'], freeBytes: this.lastFreeBytes }, this.holder);
+    const session = new Session(link.channel, link.deviceId, { name: this.parts.name, capabilities: ['resume'], freeBytes: this.lastFreeBytes }, this.holder, this.parts.session);
     let hello;
     try {
       hello = await session.start();
     } catch (err) {
       session.close(`hello failed: ${(err as Error).message}`);
+      this.redialPeer(link.deviceId); // the dial itself succeeded, so nothing else would try again
       return;
     }
     const address = `${link.address.host}:${link.address.port}`;
@@ -190,7 +198,7 @@ export class Swarm {
     session.onClose((reason) => {
       if (this.peersById.get(link.deviceId)?.session === session) this.peersById.delete(link.deviceId);
       this.parts.events.emit('peer:down', { deviceId: link.deviceId, reason });
-      for (const [key, target] of this.targets) if (target.deviceId === link.deviceId) this.scheduleRedial(key);
+      this.redialPeer(link.deviceId);
     });
     this.placement.kick();
   }
