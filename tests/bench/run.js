@@ -7,13 +7,14 @@
 
 import { UsageError, checkBuild, machineContext, removeTempDirs, versionOf } from './harness.js';
 import * as seal from './seal.js';
+import * as transfer from './transfer.js';
 
-const SUITES = [seal];
+const SUITES = [seal, transfer];
 
 const USAGE = `Usage: npm run bench -- [SUITE [OPTIONS…]]
 
 Suites:
-${SUITES.map((suite) => `  ${suite.name.padEnd(8)}${suite.summary}\n      ${suite.usage}`).join('\n')}`;
+${SUITES.map((suite) => `  ${suite.name.padEnd(10)}${suite.summary}\n      ${suite.usage}`).join('\n')}`;
 
 async function main(argv) {
   const [name, ...options] = argv;

@@ -1,0 +1,31 @@
+// Preloaded into a measured `inswarm start` process with `node --import`, like rss-reporter.js, so
+// the benchmark learns when the node's own events happen without any change to the product: it
+// wraps EventBus.prototype.emit of the very module the CLI loads (an ES module is one instance per
+// URL) and forwards the events named in INSWARM_BENCH_EVENTS (comma-separated) to the parent over
+// the IPC channel, each stamped with performance.now() of this process (milliseconds; compare only
+// stamps of one process). `*:progress` events come once per data frame, so only the first and the
+// last one of each blob are forwarded: enough for a rate, and the tap stays off the hot path.
+// The channel is unref'd so it never keeps the node alive.
+import { EventBus } from '../../dist/main/core/events.js';
+
+const wanted = new Set((process.env.INSWARM_BENCH_EVENTS ?? '').split(',').filter(Boolean));
+if (typeof process.send === 'function' && wanted.size > 0) {
+  process.channel?.unref();
+  const progressing = new Set(); // `${name}/${blobId}` whose first progress was forwarded
+  const emit = EventBus.prototype.emit;
+  EventBus.prototype.emit = function tappedEmit(name, payload) {
+    if (wanted.has(name)) {
+      const t = performance.now();
+      let forward = true;
+      if (name.endsWith(':progress')) {
+        const key = `${name}/${payload.blobId}`;
+        const done = (payload.sent ?? payload.received) === payload.size;
+        forward = done || !progressing.has(key);
+        if (done) progressing.delete(key);
+        else progressing.add(key);
+      }
+      if (forward) process.send({ t, name, payload });
+    }
+    return emit.call(this, name, payload);
+  };
+}
