@@ -9,6 +9,7 @@ import type { DeviceIdentity } from '../identity/device-identity.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { BLOB_ID_PATTERN } from '../limits.js';
 import { ProtocolError } from '../protocol/codec.js';
+import { ParallelSha256 } from '../seal/parallel-hash.js';
 import type { Signed } from '../protocol/messages.js';
 import type { OfferDecision, SessionHandler } from '../protocol/session.js';
 import { signCustodyReceipt, TicketExpiredError, verifyRelease, verifyTicket } from '../protocol/signed.js';
@@ -39,13 +40,49 @@ export interface HolderParts {
   readonly now: () => number;
 }
 
+/** Blobs at least this large are hashed on a worker thread (a worker costs ~30 ms to start). */
+const PARALLEL_HASH_MIN_BYTES = 16 * 1024 * 1024;
+/** Bytes received but not yet written that may queue before onData waits for the disk. */
+const WRITE_BEHIND_BYTES = 4 * 1024 * 1024;
+
+/** SHA-256 of an incoming blob: inline for small blobs, on a worker for large ones. */
+interface BlobHasher {
+  update(bytes: Uint8Array): Promise<void>;
+  digest(): Promise<string>;
+  abort(): Promise<void>;
+}
+
+function makeHasher(size: number): BlobHasher {
+  if (size >= PARALLEL_HASH_MIN_BYTES) {
+    const worker = new ParallelSha256();
+    return { update: (bytes) => worker.update([bytes]), digest: () => worker.digest(), abort: () => worker.abort() };
+  }
+  const hash: Hash = createHash('sha256');
+  return {
+    update: async (bytes) => void hash.update(bytes),
+    digest: async () => hash.digest('hex'),
+    abort: async () => undefined,
+  };
+}
+
 interface Receiving {
   handle: FileHandle;
-  hash: Hash;
+  hash: BlobHasher;
+  /** Writes in order, one behind the network: receiving and writing overlap. */
+  writes: Promise<void>;
+  queuedBytes: number;
+  writeError: unknown;
   received: number;
   size: number;
   originId: string;
   until: number;
+}
+
+/** Lets queued writes finish (so the partial file is as long as it can be), stops the hasher, closes. */
+async function closeReceiving(r: Receiving): Promise<void> {
+  await r.writes;
+  await r.hash.abort().catch(() => undefined);
+  await r.handle.close().catch(() => undefined);
 }
 
 export class Holder implements SessionHandler {
@@ -122,7 +159,7 @@ export class Holder implements SessionHandler {
     try {
       await mkdir(this.parts.incomingDir, { recursive: true });
       const handle = await open(this.partPath(ticket.blobId), 'w', 0o600);
-      this.receiving.set(ticket.blobId, { handle, hash: createHash('sha256'), received: 0, size: ticket.size, originId: ticket.origin, until });
+      this.receiving.set(ticket.blobId, { handle, hash: makeHasher(ticket.size), writes: Promise.resolve(), queuedBytes: 0, writeError: null, received: 0, size: ticket.size, originId: ticket.origin, until });
     } catch (err) {
       ledger.deleteHeld(ticket.blobId);
       throw err;
@@ -137,12 +174,23 @@ export class Holder implements SessionHandler {
     if (offset !== r.received) throw new ProtocolError('E_PROTO_STATE', `data at ${offset}, expected ${r.received}`);
     // The donor's download cap, shared by all links: the session is paused while we wait here.
     await this.parts.download.take(bytes.length);
-    let written = 0;
-    while (written < bytes.length) {
-      const { bytesWritten } = await r.handle.write(bytes, written, bytes.length - written, offset + written);
-      written += bytesWritten;
-    }
-    r.hash.update(bytes);
+    if (r.writeError !== null) throw r.writeError;
+    if (r.queuedBytes > WRITE_BEHIND_BYTES) await r.writes;
+    r.queuedBytes += bytes.length;
+    r.writes = r.writes.then(async () => {
+      try {
+        let written = 0;
+        while (written < bytes.length) {
+          const { bytesWritten } = await r.handle.write(bytes, written, bytes.length - written, offset + written);
+          written += bytesWritten;
+        }
+      } catch (err) {
+        r.writeError ??= err;
+      } finally {
+        r.queuedBytes -= bytes.length;
+      }
+    });
+    await r.hash.update(bytes);
     r.received += bytes.length;
     this.parts.events.emit('held:progress', { blobId, received: r.received, size: r.size });
   }
@@ -154,7 +202,9 @@ export class Holder implements SessionHandler {
     const part = this.partPath(blobId);
     try {
       if (r.received !== size || size !== r.size) throw new ProtocolError('E_PROTO_SIZE', `received ${r.received} bytes, the ticket says ${r.size}`);
-      const actual = r.hash.digest('hex');
+      await r.writes;
+      if (r.writeError !== null) throw r.writeError;
+      const actual = await r.hash.digest();
       if (actual !== blobId) throw new ProtocolError('E_PROTO_HASH', `the bytes hash to ${actual.slice(0, 12)}…, not to the blob's ID: the copy was altered in transit`);
       await r.handle.sync();
       await r.handle.close();
@@ -183,7 +233,7 @@ export class Holder implements SessionHandler {
     const r = this.receiving.get(blobId);
     if (r === undefined) return;
     this.receiving.delete(blobId);
-    await r.handle.close().catch(() => undefined);
+    await closeReceiving(r);
     if (why.includes('cancel')) {
       await this.drop(blobId);
       return;
@@ -214,7 +264,7 @@ export class Holder implements SessionHandler {
     const r = this.receiving.get(blobId);
     if (r !== undefined) {
       this.receiving.delete(blobId);
-      await r.handle.close().catch(() => undefined);
+      await closeReceiving(r);
     }
     await rm(this.partPath(blobId), { force: true });
     await store.remove(blobId);
@@ -225,7 +275,7 @@ export class Holder implements SessionHandler {
     const open_ = this.receiving.get(blobId);
     if (open_ !== undefined) {
       this.receiving.delete(blobId);
-      await open_.handle.close().catch(() => undefined);
+      await closeReceiving(open_);
     }
     await mkdir(this.parts.incomingDir, { recursive: true });
     const path = this.partPath(blobId);
@@ -234,17 +284,17 @@ export class Holder implements SessionHandler {
       return open(path, 'r+');
     });
     const have = Math.min((await stat(path)).size, size);
-    const hash = createHash('sha256');
+    const hash = makeHasher(size);
     const buffer = Buffer.allocUnsafe(READ_SIZE);
     let position = 0;
     while (position < have) {
       const { bytesRead } = await handle.read(buffer, 0, Math.min(READ_SIZE, have - position), position);
       if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
+      await hash.update(buffer.subarray(0, bytesRead));
       position += bytesRead;
     }
     await handle.truncate(position);
-    this.receiving.set(blobId, { handle, hash, received: position, size, originId, until });
+    this.receiving.set(blobId, { handle, hash, writes: Promise.resolve(), queuedBytes: 0, writeError: null, received: position, size, originId, until });
     this.parts.ledger.appendEvent('held:resumed', { blobId, offset: position, size });
     this.parts.events.emit('held:resumed', { blobId, offset: position, size });
     return position;
@@ -253,7 +303,7 @@ export class Holder implements SessionHandler {
   private async drop(blobId: string): Promise<void> {
     const r = this.receiving.get(blobId);
     this.receiving.delete(blobId);
-    await r?.handle.close().catch(() => undefined);
+    if (r !== undefined) await closeReceiving(r);
     await rm(this.partPath(blobId), { force: true });
     this.parts.ledger.transaction(() => {
       if (this.parts.ledger.getHeld(blobId)?.state === 'receiving') this.parts.ledger.deleteHeld(blobId);

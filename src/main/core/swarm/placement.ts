@@ -5,7 +5,7 @@
 
 import type { DeviceIdentity } from '../identity/device-identity.js';
 import type { Ledger, OutboxRow } from '../ledger/ledger.js';
-import type { Session } from '../protocol/session.js';
+import { MAX_INBOUND_TRANSFERS, type Session } from '../protocol/session.js';
 import { signTicket, verifyCustodyReceipt } from '../protocol/signed.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { EventBus } from '../events.js';
@@ -14,10 +14,14 @@ import type { TokenBucket } from './token-bucket.js';
 
 /** Bytes per data frame: large enough for throughput, small enough that caps and progress stay fine-grained. */
 export const DATA_CHUNK_BYTES = 256 * 1024;
-/** Transfers to one holder at once; more would only split the same link. */
-export const MAX_OUTBOUND_PER_LINK = 2;
+/**
+ * Transfers to one holder at once: small blobs are latency-bound (offer, data, commit are three
+ * round trips plus the holder's fsyncs), so several in flight keep the link busy. Equal to the
+ * holder's MAX_INBOUND_TRANSFERS, above which it answers busy.
+ */
+export const MAX_OUTBOUND_PER_LINK = MAX_INBOUND_TRANSFERS;
 /** Transfers from this origin at once, across holders. */
-export const MAX_PLACEMENTS_IN_FLIGHT = 6;
+export const MAX_PLACEMENTS_IN_FLIGHT = 8;
 /** Blobs looked at per placement pass. */
 const PASS_BATCH = 200;
 /** How often placement re-checks on its own (peers come and go; backoffs expire). */
@@ -208,14 +212,23 @@ export class Placement {
     const handle = await this.parts.store.openRead(blob.blobId);
     let position = offset;
     let lastProgress = 0;
+    // Read the next chunk while the current one is sent: disk and link work at the same time.
+    const readAt = async (at: number): Promise<Buffer> => {
+      const buffer = Buffer.allocUnsafe(Math.min(DATA_CHUNK_BYTES, blob.size - at));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
+      if (bytesRead === 0) throw new Error('the blob file is shorter than recorded');
+      return buffer.subarray(0, bytesRead);
+    };
     try {
-      while (position < blob.size) {
-        const buffer = Buffer.allocUnsafe(Math.min(DATA_CHUNK_BYTES, blob.size - position));
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-        if (bytesRead === 0) throw new Error('the blob file is shorter than recorded');
-        await this.parts.upload.take(bytesRead);
-        await peer.session.sendData(blob.blobId, position, buffer.subarray(0, bytesRead));
-        position += bytesRead;
+      let next = position < blob.size ? readAt(position) : null;
+      while (next !== null) {
+        const chunk = await next;
+        const after = position + chunk.length;
+        next = after < blob.size ? readAt(after) : null;
+        next?.catch(() => undefined); // surfaced when awaited; never unhandled if we stop early
+        await this.parts.upload.take(chunk.length);
+        await peer.session.sendData(blob.blobId, position, chunk);
+        position = after;
         const t = performance.now();
         if (t - lastProgress > 200 || position === blob.size) {
           lastProgress = t;
