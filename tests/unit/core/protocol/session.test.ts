@@ -143,6 +143,18 @@ describe('session', () => {
     await expect(started).rejects.toThrow(/E_PROTO_VERSION|version/);
   });
 
+  it('a hello that arrives before start() is not lost', async () => {
+    const [x, y] = channelPair();
+    const early = new Session(x, holder.deviceId, { name: 'early', capabilities: [], freeBytes: 0 }, new MemoryHolder());
+    const startedEarly = early.start();
+    await new Promise((r) => setTimeout(r, 20)); // its hello is now buffered at y's side
+    const late = new Session(y, origin.deviceId, { name: 'late', capabilities: [], freeBytes: 0 }, new MemoryHolder());
+    await new Promise((r) => setTimeout(r, 20)); // and handled by the constructor's listener
+    const [a, b] = await Promise.all([startedEarly, late.start()]);
+    expect(a.name).toBe('late');
+    expect(b.name).toBe('early');
+  });
+
   it('more open transfers than allowed are declined as busy', async () => {
     const { originSession } = await connected();
     const answers = [];
