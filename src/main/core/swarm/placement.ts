@@ -162,7 +162,8 @@ export class Placement {
         expires: Math.max(blob.createdAt + caps.retentionMs, this.parts.now() + 60_000),
         target: { kind: 'none' },
       });
-      ledger.setPlacement(blob.blobId, peer.deviceId, 'offered');
+      // The ledger hears of a placement once the holder answers: an offer in flight is only an
+      // event, which saves a durable commit per blob (small blobs are bound by those).
       events.emit('placement:offered', { blobId: blob.blobId, holderId: peer.deviceId });
       const answer = await peer.session.offer(blob.blobId, ticket);
       if (!answer.accepted) {
@@ -173,8 +174,10 @@ export class Placement {
         this.retryAt.set(key, this.parts.now() + wait);
         return;
       }
-      if (blob.state === 'sealed') ledger.setOutboxState(blob.blobId, 'placing');
-      ledger.setPlacement(blob.blobId, peer.deviceId, 'sending', answer.offset);
+      ledger.transaction(() => {
+        if (blob.state === 'sealed') ledger.setOutboxState(blob.blobId, 'placing');
+        ledger.setPlacement(blob.blobId, peer.deviceId, 'sending', answer.offset);
+      });
       const started = performance.now();
       sent = await this.stream(blob, peer, answer.offset);
       const receipt = await peer.session.commit(blob.blobId, blob.size);
@@ -187,10 +190,11 @@ export class Placement {
         ledger.addReceipt({ kind: 'custody', blobId: blob.blobId, signerId: custody.holder, body: Buffer.from(receipt.body, 'base64'), signature: Buffer.from(receipt.sig, 'base64') });
         replicas = ledger.storedCount(blob.blobId);
         ledger.appendEvent('placement:stored', { blobId: blob.blobId, holderId: peer.deviceId, replicas });
+        // In the same commit: one fsync per stored replica, not two.
+        if (replicas >= this.parts.caps().replicas) this.markPlaced(blob.blobId, replicas);
       });
       this.failures.delete(key);
       events.emit('placement:stored', { blobId: blob.blobId, holderId: peer.deviceId, replicas });
-      if (replicas >= this.parts.caps().replicas) this.markPlaced(blob.blobId, replicas);
     } catch (err) {
       const n = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, n);
