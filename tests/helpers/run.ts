@@ -37,3 +37,10 @@ export function inswarm(args: readonly string[], options: { data?: string; input
   if (options.data !== undefined) env['INSWARM_DATA'] = options.data;
   return run(process.execPath, [CLI, ...args], { env, input: options.input });
 }
+
+/** Runs `inswarm args…` on data folder `data`, expects exit 0, and returns its trimmed stdout. */
+export async function inswarmOk(args: readonly string[], data: string): Promise<string> {
+  const r = await inswarm(args, { data });
+  if (r.code !== 0) throw new Error(`inswarm ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout.trim();
+}

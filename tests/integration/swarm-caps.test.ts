@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verifyCustodyReceipt } from '../../src/main/core/protocol/signed.js';
 import { donatedBytesOnDisk, heldRows, reservedBytes, type HeldLite } from '../helpers/holder-view.js';
 import { eventually, freePort, startNode, type NodeProc } from '../helpers/node-proc.js';
-import { inswarm } from '../helpers/run.js';
+import { inswarmOk } from '../helpers/run.js';
 import { randomBlob, TestPeer } from '../helpers/test-peer.js';
 import { tempDir } from '../helpers/tmp.js';
 import { IS_ROOT, warnNotRoot, withTmpfs } from '../helpers/tmpfs.js';
@@ -21,11 +21,7 @@ afterAll(async () => {
   await Promise.all(peers.map((p) => p.stop()));
 });
 
-async function ok(args: string[], data: string): Promise<string> {
-  const r = await inswarm(args, { data });
-  expect(r.code, `inswarm ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r.stdout.trim();
-}
+const ok = inswarmOk;
 
 /** A data folder with its caps set before the node first starts; returns its device ID. */
 async function prepare(data: string, caps: string[]): Promise<string> {

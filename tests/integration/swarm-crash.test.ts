@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { heldCount, heldRows, ledgerEvents, readLedger, type StatusJson } from '../helpers/holder-view.js';
 import { eventually, freePort, startNode, type NodeProc } from '../helpers/node-proc.js';
-import { inswarm } from '../helpers/run.js';
+import { inswarmOk } from '../helpers/run.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -29,11 +29,7 @@ let blobId: string;
 let blobSize: number;
 const proxies: TcpProxy[] = [];
 
-async function ok(args: string[], data: string): Promise<string> {
-  const r = await inswarm(args, { data });
-  expect(r.code, `inswarm ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r.stdout.trim();
-}
+const ok = inswarmOk;
 
 async function status(data: string): Promise<StatusJson> {
   return JSON.parse(await ok(['status', '--json'], data)) as StatusJson;

@@ -12,7 +12,7 @@ import { ProtocolError } from '../../src/main/core/protocol/codec.js';
 import { MAX_DECLINED_OFFERS_BURST, MAX_INBOUND_TRANSFERS } from '../../src/main/core/protocol/session.js';
 import { heldRows, ledgerEvents, readLedger, type StatusJson } from '../helpers/holder-view.js';
 import { eventually, freePort, startNode, type NodeProc } from '../helpers/node-proc.js';
-import { inswarm } from '../helpers/run.js';
+import { inswarmOk } from '../helpers/run.js';
 import { randomBlob, TestPeer } from '../helpers/test-peer.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -29,11 +29,7 @@ let origin: NodeProc;
 let placedSoFar = 0;
 const peers: TestPeer[] = [];
 
-async function ok(args: string[], data: string): Promise<string> {
-  const r = await inswarm(args, { data });
-  expect(r.code, `inswarm ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r.stdout.trim();
-}
+const ok = inswarmOk;
 
 async function status(data: string): Promise<StatusJson> {
   return JSON.parse(await ok(['status', '--json'], data)) as StatusJson;
