@@ -47,6 +47,17 @@ export const ERROR_CODES = {
   E_BAD_PEER_ADDRESS: 'a peer address (HOST:PORT) is malformed',
   E_PEER_LIST_FULL: 'the list of manually added peers is full',
   E_MDNS_START: 'mDNS discovery could not open its socket',
+  E_BAD_CARD: 'a destination card or inswarm:// link is malformed',
+  E_DEST_UNKNOWN: 'no destination has that label',
+  E_DELIVERY_REFUSED: 'the destination refused the delivery',
+  E_DELIVERY_FAILED: 'the destination could not be reached or the upload broke off',
+  E_DELIVERY_RECEIPT: "a destination's delivery receipt or answer does not check out",
+  E_RECEIVER_PIN: "the receiver's TLS certificate is not the one its card names",
+  E_S3: 'an S3 request failed',
+  E_S3_CREDENTIALS: 'no AWS credentials were found for an S3 destination',
+  E_NET_PROBE: 'the current network could not be identified',
+  E_BAD_HOME: 'a home network (SSID or gateway MAC address) is malformed',
+  E_NOT_ENROLLED: 'the origin device is not enrolled with this receiver',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -125,3 +125,13 @@ export const MDNS_ERROR_LOG_INTERVAL_MS = 60_000;
 export const MANUAL_PEER_MAX_INPUT_CHARS = 512;
 /** Manual peers kept: enough for a whole team's laptops; each one is dialed and redialed. */
 export const MANUAL_PEERS_MAX = 256;
+
+// ---- Delivery: destination cards (src/main/core/delivery/card.ts, qr.ts) ----
+
+// ---- Delivery: home networks (src/main/core/homenet/) ----
+
+// ---- Delivery: home receiver (src/main/core/receiver/) ----
+
+// ---- Delivery: S3, folder and collect (src/main/core/delivery/s3-*.ts, folder-*.ts, collect/) ----
+
+// ---- Delivery: flush (src/main/core/delivery/flush.ts) ----

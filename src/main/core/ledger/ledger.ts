@@ -186,6 +186,8 @@ export const LEDGER_SQL = {
 } as const;
 
 type Statements = { [K in keyof typeof LEDGER_SQL]: Database.Statement };
+/** A domain's prepared queries, by name. */
+export type DomainQueries<K extends string> = { readonly [Q in K]: Database.Statement };
 
 export class Ledger {
   private readonly q: Statements;
@@ -229,6 +231,21 @@ export class Ledger {
     });
     // IMMEDIATE takes the write lock up front, so a read-then-write never fails halfway with SQLITE_BUSY.
     return guard('writing to the ledger', () => (this.db.inTransaction ? run() : run.immediate()));
+  }
+
+  /**
+   * Prepares one domain's queries (delivery, receiver, library, home networks…) on this ledger's
+   * connection. Each domain keeps its SQL beside its code in a small store class, while all of them
+   * share one file, one transaction and one fsync. Run them through `guarded` for coded errors.
+   */
+  prepare<K extends string>(sql: Readonly<Record<K, string>>): DomainQueries<K> {
+    const entries = Object.entries<string>(sql).map(([name, text]) => [name, guard('preparing ledger queries', () => this.db.prepare(text))]);
+    return Object.fromEntries(entries) as DomainQueries<K>;
+  }
+
+  /** Runs `fn` (a domain query) mapping SQLite errors to coded sentences about `doing`. */
+  guarded<T>(doing: string, fn: () => T): T {
+    return guard(doing, fn);
   }
 
   /** Records a sealed blob; the caller has already committed its file (file first, then row). */
