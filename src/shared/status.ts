@@ -22,6 +22,10 @@ export interface CapsView {
   readonly downBytesPerSec: number | null;
   /** How many distinct holders each own blob should reach. */
   readonly replicas: number;
+  /** Delivery upload cap in bytes/s (home uplink), null for none. */
+  readonly deliverBytesPerSec: number | null;
+  /** Deliveries run at once. */
+  readonly deliveries: number;
 }
 
 export interface PeerStatusView {

@@ -20,6 +20,12 @@ export interface CoreEvents {
   'held:stored': { blobId: string; originId: string; size: number };
   'held:purged': { blobId: string; state: string };
   'caps:changed': Record<string, unknown>;
+  'network:changed': { home: string | null; ssid: string | null; gatewayMac: string | null };
+  'delivery:started': { blobId: string; source: 'outbox' | 'held'; target: string; size: number };
+  'delivery:progress': { blobId: string; sent: number; size: number };
+  'delivery:delivered': { blobId: string; source: 'outbox' | 'held'; target: string; uploaded: number };
+  'delivery:failed': { blobId: string; source: 'outbox' | 'held'; error: string; retryAt: number };
+  'delivery:released': { blobId: string; holderId: string };
 }
 
 export type CoreEventName = keyof CoreEvents;

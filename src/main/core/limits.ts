@@ -128,10 +128,104 @@ export const MANUAL_PEERS_MAX = 256;
 
 // ---- Delivery: destination cards (src/main/core/delivery/card.ts, qr.ts) ----
 
+/** A pasted or scanned inswarm:// link longer than this is refused before it is parsed; a card this long still fits a QR code at level M (version 40 holds 2331 bytes), a typical one is ~250 characters. */
+export const CARD_LINK_MAX_CHARS = 2048;
+/** A destination label is a short name typed on the command line and shown in lists. */
+export const CARD_LABEL_MAX_CHARS = 64;
+/** A receiver or S3 endpoint URL is an origin (scheme, host, port); the longest DNS name is 253 characters. */
+export const CARD_URL_MAX_CHARS = 256;
+/** S3 object keys stop at 1024 bytes and ours are PREFIX/BLOB-ID (65 more); half of that leaves room and keeps the QR code scannable. */
+export const CARD_S3_PREFIX_MAX_BYTES = 512;
+/** An S3 region name ("us-east-1", "auto" for R2); the longest AWS one is 14 characters. */
+export const CARD_S3_REGION_MAX_CHARS = 64;
+/** A folder destination's absolute path, in UTF-8 bytes: generous for real folders, short enough for a QR code. */
+export const CARD_FOLDER_PATH_MAX_BYTES = 1024;
+/** Destinations one device keeps: a person has a few homes and buckets; this bounds every list and lookup. */
+export const DESTINATIONS_MAX = 256;
+
 // ---- Delivery: home networks (src/main/core/homenet/) ----
+
+/** Each OS tool (ip, nmcli, iw, route, arp, netsh…) gets this long: they answer in milliseconds, but a hung NetworkManager must not hang `inswarm net` or the node's home check. */
+export const HOMENET_TOOL_TIMEOUT_MS = 3_000;
+/** Most output read from one OS tool: a routing table or a neighbour table of a big LAN fits easily; anything larger is not what we asked for. */
+export const HOMENET_TOOL_MAX_OUTPUT_BYTES = 512 * 1024;
+/** After nudging ARP, how long we keep re-reading the neighbour table for the gateway's MAC: a live gateway answers in milliseconds; a dead one must not stall the probe. */
+export const HOMENET_ARP_WAIT_MS = 1_500;
+/** Interval between those re-reads. */
+export const HOMENET_ARP_POLL_MS = 100;
+/** An SSID is 0–32 octets (IEEE 802.11); an empty one is a hidden network and identifies nothing. */
+export const SSID_MAX_BYTES = 32;
+/** A home network's label is typed and shown by a person; longer ones are mistakes. */
+export const HOME_LABEL_MAX_CHARS = 64;
+/** Home networks kept per device: a person has a few (home, parents', office); each is compared on every probe. */
+export const HOME_NETWORKS_MAX = 100;
 
 // ---- Delivery: home receiver (src/main/core/receiver/) ----
 
+/** Largest blob a receiver accepts: a blob is one photo or one video (a long 4K clip is tens of GiB); a larger Content-Length is refused (413) before any byte is read. */
+export const RECEIVER_MAX_BLOB_BYTES = 64 * 1024 ** 3;
+/** Uploads a receiver takes at once: each holds a temp file, a hash and, at its end, a library open; more wait (503 + Retry-After). */
+export const RECEIVER_MAX_CONCURRENT_UPLOADS = 4;
+/** An upload that sends no byte for this long is dropped (slow or stalled sender), freeing its slot. */
+export const RECEIVER_IDLE_TIMEOUT_MS = 30_000;
+/** Request headers above this are refused by the HTTP parser: the largest ticket allowed (32 KiB body, base64 twice) is ~59 KiB. */
+export const RECEIVER_MAX_HEADER_BYTES = 96 * 1024;
+/** Headers must arrive within this, so slow-header clients cannot hold connections. */
+export const RECEIVER_HEADERS_TIMEOUT_MS = 10_000;
+/** Open connections at once: deliverers are a household's devices and a few volunteers; bounds sockets a stranger can hold. */
+export const RECEIVER_MAX_CONNECTIONS = 64;
+/** An idle keep-alive connection is closed after this. */
+export const RECEIVER_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Retry-After (seconds) sent with 503 (too many uploads) and 409 (this blob is arriving right now). */
+export const RECEIVER_RETRY_AFTER_S = 5;
+/** After refusing a request whose body was not read, the sender gets this long to read the answer before the socket is closed. */
+export const RECEIVER_REFUSAL_LINGER_MS = 2_000;
+/** At most this much of an unread refused body is discarded while lingering; past it the socket is closed at once. */
+export const RECEIVER_REFUSAL_DISCARD_BYTES = 1024 * 1024;
+/** Client: TLS connect plus the pin check must finish within this. */
+export const RECEIVER_CLIENT_CONNECT_TIMEOUT_MS = 15_000;
+/** Client: no byte either way for this long while sending or waiting fails the request (the receiver verifies and files a blob after its last byte, which takes a while for a large video). */
+export const RECEIVER_CLIENT_IDLE_TIMEOUT_MS = 10 * 60_000;
+/** Client: a receiver's answer body (JSON with a receipt, or a refusal) above this is refused unread. */
+export const RECEIVER_CLIENT_MAX_ANSWER_BYTES = 64 * 1024;
+
 // ---- Delivery: S3, folder and collect (src/main/core/delivery/s3-*.ts, folder-*.ts, collect/) ----
 
+/** SigV4 presigned URLs live at most 7 days (AWS's limit, in seconds); a ticket needing longer cannot be served by S3. */
+export const S3_PRESIGN_MAX_EXPIRES_S = 7 * 24 * 60 * 60;
+/** Largest object one S3 PUT may carry (AWS's limit); bigger blobs would need multipart uploads, which one presigned URL cannot do. */
+export const S3_MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
+/** A presigned PUT waits this long for "100 Continue" before sending anyway, so an expired URL is refused before gigabytes go out, and servers that ignore Expect still work. */
+export const S3_CONTINUE_WAIT_MS = 1_000;
+/** No byte either way for this long fails an S3 request (a dead network at home); S3 itself times out idle uploads after about 20 s. */
+export const S3_IDLE_TIMEOUT_MS = 60_000;
+/** An S3 error answer (XML naming the code) is read up to this; the rest is dropped. */
+export const S3_MAX_ERROR_BODY_BYTES = 16 * 1024;
+/** Largest object `collect` downloads: what one presigned PUT can deliver; anything bigger was not delivered by Inswarm. */
+export const COLLECT_MAX_OBJECT_BYTES = S3_MAX_SINGLE_PUT_BYTES;
+/** Most new objects one `collect` run fetches, so one run has a bounded length and temp use; the next run continues. */
+export const COLLECT_MAX_OBJECTS_PER_RUN = 10_000;
+/** Keys per ListObjectsV2 page (S3's maximum): bounds what one answer makes us hold. */
+export const COLLECT_LIST_PAGE_KEYS = 1_000;
+
 // ---- Delivery: flush (src/main/core/delivery/flush.ts) ----
+/** First wait after a failed delivery; doubles per failure, with ±50% jitter so holders spread out. */
+export const DELIVERY_BACKOFF_FIRST_MS = 5_000;
+/** Longest wait between delivery attempts of one blob. */
+export const DELIVERY_BACKOFF_MAX_MS = 10 * 60_000;
+/** Blobs read from the ledger per query while building a flush's work list. */
+export const DELIVERY_BATCH = 200;
+/** Most uploads one device runs at once, whatever the setting says. */
+export const DELIVERY_MAX_CONCURRENCY = 16;
+/** Lifetime of the ticket an origin signs for delivering its own blob to a receiver. */
+export const OWN_DELIVERY_TICKET_MS = 60 * 60_000;
+/** Shortest life left on presigned S3 URLs an origin makes for its own delivery. */
+export const OWN_DELIVERY_PRESIGN_S = 60 * 60;
+/** How often progress of one upload becomes an event (the UI's bars), at most. */
+export const DELIVERY_PROGRESS_INTERVAL_MS = 250;
+/** Releases sent per pass to one holder, so a long backlog never blocks a link. */
+export const RELEASES_PER_PASS = 50;
+/** How often a running node checks whether it is on a home network. */
+export const HOME_CHECK_INTERVAL_MS = 5_000;
+/** While at home, how often delivery passes run to retry failures and pick up new blobs. */
+export const HOME_FLUSH_INTERVAL_MS = 10_000;

@@ -10,7 +10,7 @@ export const caps: Command = {
   summary: 'show or change what this device donates',
   help: `Usage: inswarm caps show [--json]
        inswarm caps set [--disk SIZE] [--floor SIZE] [--share FRACTION] [--up RATE] [--down RATE]
-                        [--retention DURATION] [--replicas N]
+                        [--retention DURATION] [--replicas N] [--deliver RATE] [--deliveries N]
 
 "show" prints the caps in force. "set" changes them (a running node applies them at once):
   --disk SIZE          disk donated to others' replicas, e.g. 10GiB
@@ -19,7 +19,9 @@ export const caps: Command = {
   --up RATE            upload cap shared by all links, e.g. 5MB/s, or "none"
   --down RATE          download cap shared by all links, e.g. 10MB/s, or "none"
   --retention DURATION longest time a replica is kept, e.g. 12h
-  --replicas N         how many distinct holders each of your blobs should reach`,
+  --replicas N         how many distinct holders each of your blobs should reach
+  --deliver RATE       upload cap for deliveries from a home network, e.g. 2MB/s, or "none"
+  --deliveries N       deliveries run at once (default 2)`,
   options: {
     json: { type: 'boolean' },
     disk: { type: 'string' },
@@ -29,6 +31,8 @@ export const caps: Command = {
     down: { type: 'string' },
     retention: { type: 'string' },
     replicas: { type: 'string' },
+    deliver: { type: 'string' },
+    deliveries: { type: 'string' },
   },
   positionals: [1, 1],
   async run({ values, positionals, dataDir, print }) {
@@ -72,6 +76,8 @@ function parseChange(values: Record<string, unknown>): Partial<Caps> {
     change.retentionMs = ms;
   }
   if (typeof values['replicas'] === 'string') change.replicas = Number(values['replicas']);
+  if (typeof values['deliver'] === 'string') change.deliverBytesPerSec = rate('deliver');
+  if (typeof values['deliveries'] === 'string') change.deliveries = Number(values['deliveries']);
   return change;
 }
 
@@ -83,5 +89,6 @@ export function formatCaps(c: CapsView): string {
     `Bandwidth:      up ${rate(c.upBytesPerSec)}, down ${rate(c.downBytesPerSec)}`,
     `Retention:      ${Math.round((c.retentionMs / 3600_000) * 10) / 10} h`,
     `Replicas:       ${c.replicas} per own blob`,
+    `Delivery:       ${c.deliveries} at once, up to ${rate(c.deliverBytesPerSec)}`,
   ].join('\n');
 }

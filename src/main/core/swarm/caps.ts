@@ -26,6 +26,9 @@ export const DEFAULT_RETENTION_MS = 12 * 3600_000;
 export const DEFAULT_REPLICAS = 2;
 /** More replicas than this would only burn venue bandwidth. */
 export const MAX_REPLICAS = 8;
+export const DEFAULT_DELIVERIES = 2;
+/** More parallel uploads than this only split a home uplink into slower pieces. */
+export const MAX_DELIVERIES = 16;
 /** A week: retention beyond it defeats "short-lived". */
 export const MAX_RETENTION_MS = 7 * 24 * 3600_000;
 
@@ -44,6 +47,8 @@ export function defaultCaps(volume: Volume): Caps {
     upBytesPerSec: null,
     downBytesPerSec: null,
     replicas: DEFAULT_REPLICAS,
+    deliverBytesPerSec: null,
+    deliveries: DEFAULT_DELIVERIES,
   };
 }
 
@@ -74,9 +79,10 @@ export function validateCaps(caps: Caps): Caps {
   if (!nonNegativeInt(caps.floorBytes)) throw bad('The free-disk floor must be a whole number of bytes, 0 or more');
   if (typeof caps.originShare !== 'number' || !(caps.originShare > 0 && caps.originShare <= 1)) throw bad('The per-origin share must be above 0 and at most 1');
   if (!nonNegativeInt(caps.retentionMs) || caps.retentionMs < 60_000 || caps.retentionMs > MAX_RETENTION_MS) throw bad('Retention must be between 1 minute and 7 days');
-  for (const [name, v] of [['upload', caps.upBytesPerSec], ['download', caps.downBytesPerSec]] as const) {
+  for (const [name, v] of [['upload', caps.upBytesPerSec], ['download', caps.downBytesPerSec], ['delivery', caps.deliverBytesPerSec]] as const) {
     if (v !== null && (!nonNegativeInt(v) || v < 1024)) throw bad(`The ${name} cap must be at least 1 KB/s (or none)`);
   }
   if (!Number.isSafeInteger(caps.replicas) || caps.replicas < 1 || caps.replicas > MAX_REPLICAS) throw bad(`Replicas must be between 1 and ${MAX_REPLICAS}`);
+  if (!Number.isSafeInteger(caps.deliveries) || caps.deliveries < 1 || caps.deliveries > MAX_DELIVERIES) throw bad(`Deliveries at once must be between 1 and ${MAX_DELIVERIES}`);
   return caps;
 }

@@ -6,7 +6,10 @@
 import type { DeviceIdentity } from '../identity/device-identity.js';
 import type { Ledger, OutboxRow } from '../ledger/ledger.js';
 import { MAX_INBOUND_TRANSFERS, type Session } from '../protocol/session.js';
-import { signTicket, verifyCustodyReceipt } from '../protocol/signed.js';
+import { signRelease, signTicket, verifyCustodyReceipt } from '../protocol/signed.js';
+import type { DeliveryTarget } from '../delivery/endpoint.js';
+import { DeliveryStore } from '../delivery/delivery-store.js';
+import { RELEASES_PER_PASS } from '../limits.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { EventBus } from '../events.js';
 import type { Caps } from './caps.js';
@@ -52,6 +55,12 @@ export interface PlacementParts {
   readonly now: () => number;
   /** The links up right now. */
   readonly peers: () => readonly PeerLink[];
+  /**
+   * Where holders should deliver this blob, signed into its ticket: the destination's receiver, or
+   * presigned URLs valid until `expires`. Without it (or when it fails) tickets carry no target
+   * and only this device delivers.
+   */
+  readonly targetFor?: (blob: OutboxRow, expires: number) => Promise<DeliveryTarget>;
 }
 
 export class Placement {
@@ -63,8 +72,13 @@ export class Placement {
   private passing = false;
   private again = false;
   private inFlight = 0;
+  private readonly deliveries: DeliveryStore;
+  /** `${blobId}/${holder}` of releases on the wire, so a pass never sends one twice. */
+  private readonly releasing = new Set<string>();
 
-  constructor(private readonly parts: PlacementParts) {}
+  constructor(private readonly parts: PlacementParts) {
+    this.deliveries = new DeliveryStore(parts.ledger, parts.now);
+  }
 
   /** Starts periodic passes; idempotent. */
   start(): void {
@@ -105,6 +119,7 @@ export class Placement {
   }
 
   private pass(): void {
+    this.releaseDelivered();
     const { ledger } = this.parts;
     const k = this.parts.caps().replicas;
     const now = this.parts.now();
@@ -134,6 +149,32 @@ export class Placement {
     }
   }
 
+  /**
+   * Tells every linked holder of an own blob that is now delivered to drop its copy, with a release
+   * signed by this origin; the holder verifies it and purges. Unanswered ones are retried next pass.
+   */
+  private releaseDelivered(): void {
+    const { identity, events, now } = this.parts;
+    for (const peer of this.parts.peers()) {
+      if (peer.session.isClosed) continue;
+      for (const blobId of this.deliveries.toRelease(peer.deviceId, RELEASES_PER_PASS)) {
+        const key = `${blobId}/${peer.deviceId}`;
+        if (this.releasing.has(key)) continue;
+        this.releasing.add(key);
+        const release = signRelease(identity, { blobId, at: now() });
+        peer.session
+          .release(blobId, release)
+          .then(() => {
+            this.deliveries.released(blobId, peer.deviceId);
+            this.parts.ledger.appendEvent('delivery:released', { blobId, holderId: peer.deviceId });
+            events.emit('delivery:released', { blobId, holderId: peer.deviceId });
+          })
+          .catch(() => undefined) // the link dropped or the holder refused: next pass, next link
+          .finally(() => this.releasing.delete(key));
+      }
+    }
+  }
+
   private markPlaced(blobId: string, replicas: number): void {
     const row = this.parts.ledger.getOutbox(blobId);
     if (row === undefined || row.state === 'placed' || row.state === 'delivered' || row.state === 'lost') return;
@@ -155,12 +196,13 @@ export class Placement {
     let sent = 0;
     try {
       const caps = this.parts.caps();
+      const expires = Math.max(blob.createdAt + caps.retentionMs, this.parts.now() + 60_000);
       const ticket = signTicket(identity, {
         blobId: blob.blobId,
         size: blob.size,
         created: blob.createdAt,
-        expires: Math.max(blob.createdAt + caps.retentionMs, this.parts.now() + 60_000),
-        target: { kind: 'none' },
+        expires,
+        target: await this.targetFor(blob, expires),
       });
       // The ledger hears of a placement once the holder answers: an offer in flight is only an
       // event, which saves a durable commit per blob (small blobs are bound by those).
@@ -207,6 +249,17 @@ export class Placement {
       this.perPeer.set(peer.deviceId, (this.perPeer.get(peer.deviceId) ?? 1) - 1);
       this.inFlight--;
       this.kick();
+    }
+  }
+
+  private async targetFor(blob: OutboxRow, expires: number): Promise<DeliveryTarget> {
+    if (this.parts.targetFor === undefined) return { kind: 'none' };
+    try {
+      return await this.parts.targetFor(blob, expires);
+    } catch (err) {
+      // A replica without a target is still a backup this device delivers itself; say why once.
+      this.parts.ledger.appendEvent('placement:no-target', { blobId: blob.blobId, error: (err as Error).message });
+      return { kind: 'none' };
     }
   }
 

@@ -12,7 +12,7 @@ import { Session, type SessionInit } from '../protocol/session.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { Caps, Volume } from './caps.js';
 import { Holder } from './holder.js';
-import { Placement, type PeerLink } from './placement.js';
+import { Placement, type PeerLink, type PlacementParts } from './placement.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Redial backoff for a peer we lost: doubles up to the last value. */
@@ -44,6 +44,8 @@ export interface SwarmParts {
   readonly name: string;
   /** Options for every peer session (defaults in session.ts). */
   readonly session?: SessionInit;
+  /** Delivery targets for tickets (see PlacementParts.targetFor). */
+  readonly targetFor?: PlacementParts['targetFor'];
 }
 
 /** A linked peer as status and the UI show it. */
