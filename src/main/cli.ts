@@ -15,8 +15,13 @@ import { status } from './cli/commands/status.js';
 import { verify } from './cli/commands/verify.js';
 import { caps } from './cli/commands/caps.js';
 import { held, peer, peers } from './cli/commands/peers.js';
+import { home } from './cli/commands/home.js';
+import { net } from './cli/commands/net.js';
+import { receive } from './cli/commands/receive.js';
+import { collect } from './cli/commands/collect.js';
+import { deliver } from './cli/commands/deliver.js';
 
-const COMMANDS: readonly Command[] = [start, status, peers, peer, held, caps, id, dest, add, keygen, seal, openCommand, verify];
+const COMMANDS: readonly Command[] = [start, status, peers, peer, held, caps, id, dest, add, net, home, deliver, receive, collect, keygen, seal, openCommand, verify];
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;

@@ -49,6 +49,20 @@ export interface RuntimeView {
   readonly seen: number;
   /** A sentence when discovery hears nothing, else null. */
   readonly discoveryWarning: string | null;
+  /** The network the node last saw, and the home network it matched (null: not at home). */
+  readonly network?: NetworkView | null;
+}
+
+export interface NetworkView {
+  readonly ssid: string | null;
+  readonly gatewayMac: string | null;
+  readonly home: string | null;
+}
+
+export interface DeliveryTotalView {
+  readonly state: string;
+  readonly count: number;
+  readonly bytes: number;
 }
 
 export interface NodeStatusView {
@@ -62,4 +76,6 @@ export interface NodeStatusView {
   readonly caps: CapsView;
   /** null when no node is running on this data folder. */
   readonly running: RuntimeView | null;
+  /** Deliveries by state (bytes = bytes uploaded). */
+  readonly deliveries: readonly DeliveryTotalView[];
 }

@@ -1,4 +1,4 @@
-// Runs real `inswarm start` processes for multi-node tests and stops them cleanly.
+// Runs real long-lived `inswarm` processes (`start`, `receive`) for tests and stops them cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll } from 'vitest';
@@ -34,7 +34,12 @@ export async function freePort(): Promise<number> {
 
 /** Starts `inswarm start ARGS` on data folder `data`. */
 export function startNode(data: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): NodeProc {
-  const child = spawn(process.execPath, [CLI, 'start', '--headless', ...args], { env: { ...process.env, INSWARM_DATA: data, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startInswarm(data, ['start', '--headless', ...args], env);
+}
+
+/** Starts `inswarm ARGV` (a command that runs until SIGINT) on data folder `data`. */
+export function startInswarm(data: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): NodeProc {
+  const child = spawn(process.execPath, [CLI, ...argv], { env: { ...process.env, INSWARM_DATA: data, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -48,8 +53,8 @@ export function startNode(data: string, args: readonly string[], env: NodeJS.Pro
         const started = Date.now();
         const check = () => {
           if (out.includes(text)) return resolve();
-          if (child.exitCode !== null) return reject(new Error(`node exited (${child.exitCode}) before printing "${text}":\n${out}`));
-          if (Date.now() - started > timeoutMs) return reject(new Error(`node did not print "${text}" within ${timeoutMs} ms:\n${out}`));
+          if (child.exitCode !== null) return reject(new Error(`inswarm ${argv[0]} exited (${child.exitCode}) before printing "${text}":\n${out}`));
+          if (Date.now() - started > timeoutMs) return reject(new Error(`inswarm ${argv[0]} did not print "${text}" within ${timeoutMs} ms:\n${out}`));
           setTimeout(check, 50);
         };
         check();

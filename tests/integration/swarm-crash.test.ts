@@ -56,7 +56,9 @@ function watch(holderDir: string, holderId: string): { stop(): Promise<{ samples
   let samples = 0;
   let running = true;
   const loop = (async () => {
-    while (running) {
+    // Sample once more after stop() was asked for, so the state its caller just saw is recorded too.
+    for (let last = false; !last; ) {
+      last = !running;
       // Origin first: a receipt it recorded must already be backed by a held replica.
       const placements = readLedger(originDir, (db) => db.prepare('SELECT holder_id AS holderId, state FROM placements WHERE blob_id = ?').all(blobId) as { holderId: string; state: string }[]);
       const row = heldRows(holderDir).find((r) => r.blobId === blobId);

@@ -178,9 +178,11 @@ export const RECEIVER_MAX_CONNECTIONS = 64;
 export const RECEIVER_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** Retry-After (seconds) sent with 503 (too many uploads) and 409 (this blob is arriving right now). */
 export const RECEIVER_RETRY_AFTER_S = 5;
-/** After refusing a request whose body was not read, the sender gets this long to read the answer before the socket is closed. */
+/** Header lines read per request (Node drops the rest): a deliverer sends about eight. */
+export const RECEIVER_MAX_HEADERS_COUNT = 32;
+/** A refused request's connection is closed once the answer is flushed; this is the backstop: the socket is destroyed after it whatever the peer does. */
 export const RECEIVER_REFUSAL_LINGER_MS = 2_000;
-/** At most this much of an unread refused body is discarded while lingering; past it the socket is closed at once. */
+/** At most this much of an unread refused body is read and dropped before the socket is destroyed at once. */
 export const RECEIVER_REFUSAL_DISCARD_BYTES = 1024 * 1024;
 /** Client: TLS connect plus the pin check must finish within this. */
 export const RECEIVER_CLIENT_CONNECT_TIMEOUT_MS = 15_000;
@@ -225,6 +227,8 @@ export const OWN_DELIVERY_PRESIGN_S = 60 * 60;
 export const DELIVERY_PROGRESS_INTERVAL_MS = 250;
 /** Releases sent per pass to one holder, so a long backlog never blocks a link. */
 export const RELEASES_PER_PASS = 50;
+/** Presigned URLs in a ticket outlive it by this much: a holder may start an upload just before expiry. */
+export const S3_PRESIGN_MARGIN_S = 15 * 60;
 /** How often a running node checks whether it is on a home network. */
 export const HOME_CHECK_INTERVAL_MS = 5_000;
 /** While at home, how often delivery passes run to retry failures and pick up new blobs. */

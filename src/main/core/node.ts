@@ -14,9 +14,16 @@ import { dataLayout } from './data-dir.js';
 import { fromFsError } from './errors.js';
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from './identity/device-identity.js';
 import { Ledger } from './ledger/ledger.js';
-import { addToOutbox, type AddedBlob } from './outbox/add-files.js';
+import { addToOutbox, type AddedBlob, type AddOptions } from './outbox/add-files.js';
 import type { SealInput } from './seal/seal.js';
 import { BlobStore, type ReconcileReport } from './store/blob-store.js';
+import { deliveryClients, ticketTarget } from './delivery/clients.js';
+import { DestinationStore } from './delivery/destinations.js';
+import { Deliverer, type DeliveryClients, type FlushReport } from './delivery/flush.js';
+import { HomeWatch } from './delivery/home-watch.js';
+import { probeForPlatform, type NetworkProbe } from './homenet/fingerprint.js';
+import { HomeNetworkStore } from './homenet/home-networks.js';
+import { TokenBucket } from './swarm/token-bucket.js';
 
 /** statfs results are reused this long for status and default caps (the floor check reads it fresh). */
 const VOLUME_CACHE_MS = 2_000;
@@ -30,11 +37,23 @@ export interface NodeOptions {
   /** Reconcile blob files with the ledger (what `start` does); quick commands skip it. */
   readonly reconcile?: boolean;
   readonly now?: () => number;
+  /** How this device reaches destinations; defaults to the real receiver, S3 and folder clients. */
+  readonly clients?: DeliveryClients;
+  /** How this device tells which network it is on; defaults to this OS's probe. */
+  readonly probe?: NetworkProbe;
 }
 
 /** One device's core: identity, ledger and blobs, opened from its data folder. */
 export class InswarmNode {
   readonly events = new EventBus();
+  readonly destinations: DestinationStore;
+  readonly homes: HomeNetworkStore;
+  readonly deliverer: Deliverer;
+  /** The delivery upload cap, shared by all deliveries. */
+  private readonly deliveryBandwidth: TokenBucket;
+  private homeWatch_: HomeWatch | null = null;
+  /** Aborted by close(): running deliveries stop before the ledger closes. */
+  private readonly closing = new AbortController();
   private swarm_: Swarm | null = null;
   private volumeCache: { at: number; volume: Volume } | null = null;
 
@@ -45,7 +64,24 @@ export class InswarmNode {
     readonly store: BlobStore,
     readonly reconciled: ReconcileReport | null,
     private readonly now: () => number,
-  ) {}
+    private readonly options: NodeOptions,
+  ) {
+    this.destinations = new DestinationStore(ledger);
+    this.homes = new HomeNetworkStore(ledger);
+    this.deliveryBandwidth = new TokenBucket(null);
+    this.deliverer = new Deliverer({
+      identity,
+      ledger,
+      store,
+      events: this.events,
+      clients: options.clients ?? deliveryClients(now),
+      bandwidth: this.deliveryBandwidth,
+      concurrency: () => this.caps().deliveries,
+      endpointOf: (id) => this.destinations.get(id).card.endpoint,
+      purgeHeld: (blobId) => this.purgeHeld(blobId, 'delivered'),
+      now,
+    });
+  }
 
   /** Opens (creating on first use) the node whose data lives in `dataDir`. */
   static async open(dataDir: string, options: NodeOptions = {}): Promise<InswarmNode> {
@@ -68,7 +104,9 @@ export class InswarmNode {
           ledger.appendEvent('store:reconciled', { tempsRemoved: report.tempsRemoved, lost: report.lost.length, quarantined: report.quarantined.length });
         }
       }
-      return new InswarmNode(dataDir, identity, ledger, store, report, now);
+      const node = new InswarmNode(dataDir, identity, ledger, store, report, now, options);
+      node.deliveryBandwidth.setRate(node.caps().deliverBytesPerSec);
+      return node;
     } catch (err) {
       ledger.close();
       throw err;
@@ -95,9 +133,15 @@ export class InswarmNode {
   /** Validates, saves and applies a caps change. */
   async setCaps(change: Partial<Caps>): Promise<Caps> {
     const caps = saveCaps(this.ledger, await this.volume(), change);
-    this.swarm_?.capsChanged(caps);
+    this.applyCaps(caps);
     this.events.emit('caps:changed', { ...caps });
     return caps;
+  }
+
+  /** Puts caps in force in the running parts (also for caps another process saved). */
+  applyCaps(caps: Caps): void {
+    this.swarm_?.capsChanged(caps);
+    this.deliveryBandwidth.setRate(caps.deliverBytesPerSec);
   }
 
   /** The swarm, once started. */
@@ -119,10 +163,34 @@ export class InswarmNode {
         volume: () => this.volume({ fresh: true }),
         incomingDir: join(this.dataDir, 'incoming'),
         name,
+        targetFor: (blob, expires) => ticketTarget(this.destinations.get(blob.destinationId).card.endpoint, blob, expires, this.now()),
         ...(init.session === undefined ? {} : { session: init.session }),
       });
     }
     return this.swarm_.start(listen);
+  }
+
+  /** Delivers everything deliverable now, wherever this device is (`inswarm deliver --now`). */
+  deliverNow(): Promise<FlushReport> {
+    return this.deliverer.flush(this.closing.signal);
+  }
+
+  /** Watches the network and delivers whenever it is one of the home networks. */
+  watchHome(intervals: { checkIntervalMs?: number; flushIntervalMs?: number } = {}): HomeWatch {
+    this.homeWatch_ ??= new HomeWatch({
+      probe: this.options.probe ?? probeForPlatform(),
+      isHome: (fp) => this.homes.isHome(fp),
+      flush: () => this.deliverer.flush(this.closing.signal),
+      events: this.events,
+      log: (type, data) => this.ledger.appendEvent(type, data),
+      ...intervals,
+    });
+    this.homeWatch_.start();
+    return this.homeWatch_;
+  }
+
+  get homeWatch(): HomeWatch | null {
+    return this.homeWatch_;
   }
 
   /** Publishes what only the running node knows, for `inswarm status` from another process. */
@@ -132,8 +200,12 @@ export class InswarmNode {
   }
 
   /** Seals each group (a file, or files that belong together) into the outbox. */
-  addFiles(groups: readonly (readonly SealInput[])[]): Promise<AddedBlob[]> {
-    return addToOutbox({ ledger: this.ledger, store: this.store, deviceId: this.identity.deviceId, now: this.now }, groups);
+  addFiles(groups: readonly (readonly SealInput[])[], options: AddOptions = {}): Promise<AddedBlob[]> {
+    const parts = { ledger: this.ledger, store: this.store, deviceId: this.identity.deviceId, now: this.now, destinations: this.destinations };
+    return addToOutbox(parts, groups, options).then((added) => {
+      this.swarm_?.placement.kick();
+      return added;
+    });
   }
 
   /**
@@ -147,19 +219,27 @@ export class InswarmNode {
       const ids = this.ledger.expiredHeld(this.now(), PURGE_BATCH);
       if (ids.length === 0) return purged;
       for (const blobId of ids) {
-        if (this.swarm_ !== null) {
-          await this.swarm_.holder.purge(blobId, 'expired');
-        } else {
-          this.ledger.transaction(() => {
-            this.ledger.setHeldState(blobId, 'expired');
-            this.ledger.appendEvent('held:expired', { blobId });
-          });
-          await rm(join(this.dataDir, 'incoming', `${blobId}.part`), { force: true });
-          await this.store.remove(blobId);
-        }
+        await this.purgeHeld(blobId, 'expired');
         purged++;
       }
     }
+  }
+
+  /**
+   * Drops a held replica: through the running holder (which also ends a receive in progress), or
+   * directly when no swarm runs. Row first, then bytes (see purgeExpired).
+   */
+  private async purgeHeld(blobId: string, state: 'expired' | 'delivered'): Promise<void> {
+    if (this.swarm_ !== null) {
+      await this.swarm_.holder.purge(blobId, state);
+      return;
+    }
+    this.ledger.transaction(() => {
+      this.ledger.setHeldState(blobId, state);
+      this.ledger.appendEvent(state === 'expired' ? 'held:expired' : 'held:released', { blobId });
+    });
+    await rm(join(this.dataDir, 'incoming', `${blobId}.part`), { force: true });
+    await this.store.remove(blobId);
   }
 
   /** Counts and bytes per state, caps, and the running node's live view, for `inswarm status` and the UI. */
@@ -176,6 +256,7 @@ export class InswarmNode {
       held: this.ledger.heldSummary(),
       caps,
       running: await this.readRuntime(),
+      deliveries: this.deliverer.deliveries.summary(),
     };
   }
 
@@ -197,6 +278,9 @@ export class InswarmNode {
 
   /** Leaves the swarm and closes the ledger; safe to call twice. */
   async close(): Promise<void> {
+    this.homeWatch_?.stop();
+    this.closing.abort();
+    await this.deliverer.idle();
     await this.swarm_?.stop();
     this.ledger.close();
   }

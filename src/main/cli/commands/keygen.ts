@@ -1,8 +1,4 @@
-import { open } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { fromFsError } from '../../core/errors.js';
-import { formatIdentityFile, generateIdentity } from '../../core/seal/age-keys.js';
-import { fsyncDir } from '../../core/store/fsync.js';
+import { createKeyFile } from '../../core/seal/key-file.js';
 import { requireString, type Command } from '../command.js';
 
 export const keygen: Command = {
@@ -20,20 +16,7 @@ Options:
   positionals: [0, 0],
   async run({ values, print, note }) {
     const out = requireString(values, 'out');
-    const { identity, recipient } = await generateIdentity();
-    try {
-      // 'wx': fail if the file exists; a key is never overwritten.
-      const handle = await open(out, 'wx', 0o600);
-      try {
-        await handle.writeFile(formatIdentityFile(identity, recipient));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fsyncDir(dirname(out));
-    } catch (err) {
-      throw fromFsError(err, `writing the key file ${out}`);
-    }
+    const recipient = await createKeyFile(out);
     note(`Wrote the secret key to ${out}. Back it up: without it your blobs cannot be opened.`);
     print(recipient);
   },

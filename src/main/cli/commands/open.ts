@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { fromFsError, InswarmError } from '../../core/errors.js';
-import { BLOB_ID_PATTERN, MAX_IDENTITY_FILE_BYTES } from '../../core/limits.js';
-import { parseIdentityFile, type X25519Identity } from '../../core/seal/age-keys.js';
+import { BLOB_ID_PATTERN } from '../../core/limits.js';
+import { readKeyFile } from '../../core/seal/key-file.js';
 import { parseBlobId } from '../../core/seal/blob-id.js';
 import { openBlob } from '../../core/seal/open.js';
 import { requireString, type Command } from '../command.js';
@@ -25,7 +23,7 @@ Options:
   positionals: [1, 1],
   async run({ values, positionals, print, note }) {
     const blob = positionals[0]!;
-    const identities = await readIdentities(requireString(values, 'identity'));
+    const identities = await readKeyFile(requireString(values, 'identity'));
     const out = requireString(values, 'out');
     const expectedId = typeof values['id'] === 'string' ? parseBlobId(values['id']) : BLOB_ID_PATTERN.test(basename(blob)) ? basename(blob) : undefined;
     const result = await openBlob(blob, out, { identities, ...(expectedId ? { expectedId } : {}) });
@@ -34,16 +32,3 @@ Options:
   },
 };
 
-/** Reads an age identity file, refusing anything too large to be one. */
-export async function readIdentities(path: string): Promise<X25519Identity[]> {
-  let text: Buffer;
-  try {
-    text = await readFile(path);
-  } catch (err) {
-    throw fromFsError(err, `reading the key file ${path}`);
-  }
-  if (text.length > MAX_IDENTITY_FILE_BYTES) {
-    throw new InswarmError('E_BAD_IDENTITY', `${path} is too large to be an age key file: pass the file made by "inswarm keygen".`);
-  }
-  return parseIdentityFile(text.toString('utf8'));
-}

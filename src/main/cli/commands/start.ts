@@ -48,7 +48,8 @@ export const start: Command = {
 
 Opens the node (creating its identity and ledger on first use), reconciles blob files with the
 ledger, listens for peers, finds them with mDNS and the addresses given, holds replicas for them
-within the caps ("inswarm caps"), and places replicas of its own blobs. Runs until SIGINT or
+within the caps ("inswarm caps"), and places replicas of its own blobs. On a home network
+("inswarm home add") it delivers its own blobs and the replicas it holds. Runs until SIGINT or
 SIGTERM and then stops cleanly.
 
 Options:
@@ -119,6 +120,8 @@ Environment (tests only):
       }
     }
 
+    // Deliver whenever this device is on one of its home networks ("inswarm home add").
+    const homeWatch = node.watchHome();
     const startedAt = Date.now();
     const listenText = `${bound.host}:${bound.port}`;
     // Caps may be changed by "inswarm caps set" in another process: apply bandwidth changes here
@@ -128,10 +131,12 @@ Environment (tests only):
       const caps = node.caps();
       if (JSON.stringify(caps) !== appliedCaps) {
         appliedCaps = JSON.stringify(caps);
-        swarm.capsChanged(caps);
+        node.applyCaps(caps);
       }
       const warning = mdns === null ? null : mdns.diagnostics().warning;
-      await node.publishRuntime({ listen: listenText, startedAt, linked: swarm.peers(), seen: (mdns?.peers().length ?? 0) + peers.length, discoveryWarning: warning });
+      const net = homeWatch.state;
+      const network = net.fingerprint === null ? null : { ssid: net.fingerprint.ssid, gatewayMac: net.fingerprint.gatewayMac, home: net.home?.label ?? null };
+      await node.publishRuntime({ listen: listenText, startedAt, linked: swarm.peers(), seen: (mdns?.peers().length ?? 0) + peers.length, discoveryWarning: warning, network });
     };
     await publish();
     print(formatStatus(await node.status()));

@@ -51,6 +51,13 @@ export function formatStatus(view: NodeStatusView): string {
     lines.push(`Node:         running (pid ${r.pid}) on ${r.listen ?? '?'}; ${r.linked.length} linked, ${r.seen} seen`);
     for (const p of r.linked) lines.push(`  ${p.deviceId.slice(0, 7)}  ${p.name}  ${p.address}  ${p.direction}  free ${formatBytes(p.freeBytes)}`);
     if (r.discoveryWarning !== null) lines.push(`  ${r.discoveryWarning}`);
+    const net = r.network;
+    if (net != null) {
+      const where = [net.ssid === null ? null : `Wi-Fi "${net.ssid}"`, net.gatewayMac === null ? null : `gateway ${net.gatewayMac}`].filter((x) => x !== null).join(', ') || 'no network';
+      lines.push(`Network:      ${where}; ${net.home === null ? 'not a home network (delivery waits)' : `home network "${net.home}": delivering`}`);
+    }
   }
+  const delivered = view.deliveries.filter((d) => d.count > 0);
+  if (delivered.length > 0) lines.push(`Deliveries:   ${delivered.map((d) => `${d.state} ${d.count}`).join(', ')}`);
   return lines.join('\n');
 }

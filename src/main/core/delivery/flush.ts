@@ -96,6 +96,11 @@ export class Deliverer {
     return this.running !== null;
   }
 
+  /** Resolves when no flush runs (after an abort, once the running uploads have stopped). */
+  async idle(): Promise<void> {
+    await this.running?.catch(() => undefined);
+  }
+
   private async run(signal?: AbortSignal): Promise<FlushReport> {
     const report = { uploaded: 0, alreadyThere: 0, failed: 0, bytesUploaded: 0, errors: [] as { blobId: string; error: string }[] };
     const jobs = this.jobs();

@@ -1,7 +1,8 @@
-// The origin's first step: seal a file to the default destination, store the blob durably, then
-// record it in the outbox (file first, then row: a crash in between leaves a stray file that
-// reconciliation quarantines, never a row without its blob).
+// The origin's first step: seal a file to a destination (the default unless one is named), store
+// the blob durably, then record it in the outbox (file first, then row: a crash in between leaves a
+// stray file that reconciliation quarantines, never a row without its blob).
 
+import { DestinationStore } from '../delivery/destinations.js';
 import { InswarmError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { BlobStore } from '../store/blob-store.js';
@@ -13,6 +14,8 @@ export interface AddFilesParts {
   readonly store: BlobStore;
   readonly deviceId: string;
   readonly now?: () => number;
+  /** The destination store to resolve labels with; one is made over `ledger` when absent. */
+  readonly destinations?: DestinationStore;
 }
 
 export interface AddedBlob {
@@ -21,16 +24,26 @@ export interface AddedBlob {
   readonly label: string;
 }
 
+export interface AddOptions {
+  /** Label of the destination to seal to; the default destination when absent. */
+  readonly destination?: string;
+}
+
 /**
- * Seals each group of inputs (one file, or a Live Photo pair) into its own blob in the outbox.
- * Fails before writing anything when no destination is set.
+ * Seals each group of inputs (one file, or a Live Photo pair) into its own blob in the outbox,
+ * addressed to the named destination or the default one. Fails before writing anything when that
+ * destination does not exist (E_DEST_UNKNOWN) or none is set (E_NO_DESTINATION).
  */
-export async function addToOutbox(parts: AddFilesParts, groups: readonly (readonly SealInput[])[]): Promise<AddedBlob[]> {
-  const destination = parts.ledger.getDefaultDestination();
+export async function addToOutbox(parts: AddFilesParts, groups: readonly (readonly SealInput[])[], options: AddOptions = {}): Promise<AddedBlob[]> {
+  const destinations = parts.destinations ?? new DestinationStore(parts.ledger);
+  const destination = options.destination === undefined ? destinations.getDefault() : destinations.byLabel(options.destination);
   if (destination === undefined) {
-    throw new InswarmError('E_NO_DESTINATION', 'No destination is set, so there is nobody to seal to: run "inswarm dest set age1…" with the recipient of your home key first.');
+    throw new InswarmError(
+      'E_NO_DESTINATION',
+      'No destination is set, so there is nobody to seal to: import your destination\'s card with "inswarm dest import LINK", or run "inswarm dest set age1…" with the recipient of your home key first.',
+    );
   }
-  const recipient = parseRecipient(destination.recipient);
+  const recipient = parseRecipient(destination.card.recipient);
   const now = parts.now ?? Date.now;
   const added: AddedBlob[] = [];
   for (const group of groups) {

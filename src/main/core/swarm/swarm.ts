@@ -76,12 +76,18 @@ export class Swarm {
     this.links = new LinkManager({ identity: parts.identity });
     this.links.onLink((link: Link) => void this.adopt(link));
     for (const name of ['held:stored', 'held:purged', 'held:receiving', 'caps:changed'] as const) {
-      parts.events.on(name, () => void this.refreshFree());
+      parts.events.on(name, () => void this.refreshFree().catch(() => undefined));
     }
   }
 
   private async refreshFree(): Promise<void> {
-    this.lastFreeBytes = await this.holder.freeBytes();
+    // Events may fire as the node closes (a purge finishing): the ledger is gone by then.
+    if (!this.running) return;
+    try {
+      this.lastFreeBytes = await this.holder.freeBytes();
+    } catch (err) {
+      if (this.running) throw err;
+    }
   }
 
   /** Listens, resumes incoming transfers' bookkeeping, starts placement. Idempotent. */
