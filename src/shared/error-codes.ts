@@ -57,7 +57,10 @@ export const ERROR_CODES = {
   E_S3_CREDENTIALS: 'no AWS credentials were found for an S3 destination',
   E_NET_PROBE: 'the current network could not be identified',
   E_BAD_HOME: 'a home network (SSID or gateway MAC address) is malformed',
+  E_INTERNAL: 'an unexpected error inside Inswarm (a bug); the details are in its log',
   E_NOT_ENROLLED: 'the origin device is not enrolled with this receiver',
+  E_UNAUTHORIZED: 'a request to the web UI lacks the session token from the address Inswarm printed',
+  E_FORBIDDEN: "a request to the web UI came from another origin or host, or lacks the page's CSRF token",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

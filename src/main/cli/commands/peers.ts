@@ -2,7 +2,7 @@ import { formatBytes } from '../../../shared/format.js';
 import { parsePeerAddress } from '../../core/discovery/manual-peers.js';
 import { InswarmNode } from '../../core/node.js';
 import { UsageError, type Command } from '../command.js';
-import { MANUAL_PEERS_SETTING } from './start.js';
+import { MANUAL_PEERS_SETTING } from '../../core/discovery/manual-peers.js';
 
 export const peers: Command = {
   name: 'peers',

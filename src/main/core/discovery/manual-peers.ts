@@ -11,6 +11,9 @@ import { parseDeviceId } from '../identity/device-id.js';
 import { MANUAL_PEERS_MAX, MANUAL_PEER_MAX_INPUT_CHARS } from '../limits.js';
 
 /** A peer address as typed, checked and normalized. */
+/** The ledger setting that keeps peers added by hand (`inswarm peer add`, the UI). */
+export const MANUAL_PEERS_SETTING = 'manualPeers';
+
 export interface ParsedPeerAddress {
   /** IPv4 dotted quad, IPv6 without brackets (zone kept, e.g. `fe80::1%wlan0`), or a lowercase ASCII host name. */
   readonly host: string;

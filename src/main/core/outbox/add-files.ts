@@ -2,6 +2,7 @@
 // the blob durably, then record it in the outbox (file first, then row: a crash in between leaves a
 // stray file that reconciliation quarantines, never a row without its blob).
 
+import { resolve } from 'node:path';
 import { DestinationStore } from '../delivery/destinations.js';
 import { InswarmError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -75,6 +76,17 @@ export async function addToOutbox(parts: AddFilesParts, groups: readonly (readon
           createdAt: now(),
           state: 'sealed',
         });
+        for (const [idx, file] of sealed.files.entries()) {
+          parts.ledger.addOutboxFile({
+            blobId: sealed.blobId,
+            idx,
+            name: file.name,
+            sourcePath: resolve(group[idx]!.path),
+            size: file.size,
+            sha256: file.sha256,
+            capturedAt: file.capturedAt === null ? null : capturedMillis(file.capturedAt),
+          });
+        }
         parts.ledger.appendEvent('blob:sealed', { blobId: sealed.blobId, size: sealed.size, label });
       });
     }

@@ -22,7 +22,7 @@ const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8
 const RECIPIENT_2 = 'age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj';
 const PRODUCT_TABLES = [
   'outbox', 'held', 'placements', 'peers', 'deliveries', 'receipts', 'destinations', 'settings',
-  'home_networks', 'imports', 'events', 'blob_totals', 'enrolled_origins', 'received', 'library_files', 'collected',
+  'home_networks', 'imports', 'events', 'blob_totals', 'enrolled_origins', 'received', 'library_files', 'collected', 'outbox_files',
 ];
 
 const idOf = (label: string): string => createHash('sha256').update(label).digest('hex');

@@ -1,0 +1,82 @@
+// Rate and time-left of a running delivery, from the delivery:progress events the window sees.
+// Pure: samples in, numbers out; the view owns the clock and the event subscription.
+
+import type { DeliveryRowView } from '../../shared/api.js';
+
+/** One progress event as the window received it. */
+export interface ProgressSample {
+  readonly at: number;
+  readonly sent: number;
+}
+
+/** What the window knows live about one upload. */
+export interface LiveProgress {
+  readonly size: number;
+  readonly sent: number;
+  /** Oldest first, all within RATE_WINDOW_MS of the newest. */
+  readonly samples: readonly ProgressSample[];
+}
+
+/** Long enough to smooth bursty chunk writes, short enough to follow a link that slows down. */
+export const RATE_WINDOW_MS = 10_000;
+/** Below this span two samples say more about event timing than about the link. */
+export const RATE_MIN_SPAN_MS = 1_000;
+/** No progress for this long: the upload is stalled, and its last rate would be a lie. */
+export const RATE_STALL_MS = 5_000;
+/** Bounds memory per upload however fast events come. */
+export const RATE_MAX_SAMPLES = 64;
+const SAMPLE_SPACING_MS = RATE_WINDOW_MS / (RATE_MAX_SAMPLES - 1);
+
+/** The progress after one more event; a lower `sent` means the upload started over. */
+export function addSample(prev: LiveProgress | undefined, at: number, sent: number, size: number): LiveProgress {
+  const restarted = prev === undefined || sent < prev.sent || size !== prev.size;
+  const kept = restarted ? [] : prev.samples.filter((s) => at - s.at <= RATE_WINDOW_MS);
+  // Events closer together than the spacing move the newest sample instead of adding one, so a
+  // flood of events still leaves samples spread over the whole window.
+  const beforeLast = kept[kept.length - 2];
+  if (beforeLast !== undefined && at - beforeLast.at < SAMPLE_SPACING_MS) kept.pop();
+  const samples = [...kept, { at, sent }];
+  return { size, sent, samples: samples.length > RATE_MAX_SAMPLES ? samples.slice(samples.length - RATE_MAX_SAMPLES) : samples };
+}
+
+/** Bytes per second over the recent window; 0 when stalled; null while too early to tell. */
+export function rateBps(p: LiveProgress, now: number): number | null {
+  const last = p.samples[p.samples.length - 1];
+  if (last === undefined) return null;
+  if (now - last.at > RATE_STALL_MS) return 0;
+  const first = p.samples.find((s) => now - s.at <= RATE_WINDOW_MS);
+  if (first === undefined || last.at - first.at < RATE_MIN_SPAN_MS) return null;
+  return ((last.sent - first.sent) * 1000) / (last.at - first.at);
+}
+
+/** Milliseconds left at the current rate; null when the rate is unknown or zero. */
+export function etaMs(p: LiveProgress, now: number): number | null {
+  const rate = rateBps(p, now);
+  if (rate === null || rate <= 0) return null;
+  return (Math.max(0, p.size - p.sent) * 1000) / rate;
+}
+
+/** Time left, read before "left": "a few seconds", "40 s", "12 min", "2 h 5 min" (rounded up, never promising too soon). */
+export function formatEta(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  if (s < 5) return 'a few seconds';
+  if (s < 60) return `${s} s`;
+  const min = Math.ceil(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  const rest = min % 60;
+  return rest === 0 ? `${h} h` : `${h} h ${rest} min`;
+}
+
+/** Bytes sent as the row shows them: live events win over the last fetched row, done is done. */
+export function shownSent(row: DeliveryRowView, live: LiveProgress | undefined): number {
+  if (row.state === 'delivered') return row.size;
+  const sent = live !== undefined && live.size === row.size ? live.sent : row.bytesSent;
+  return Math.min(Math.max(0, sent), row.size);
+}
+
+/** Whole percent 0–100 of `part` in `whole`; an empty whole counts as done only when `done`. */
+export function percentOf(part: number, whole: number, done = false): number {
+  if (!(whole > 0)) return done ? 100 : 0;
+  return Math.max(0, Math.min(100, Math.floor((part / whole) * 100)));
+}
