@@ -10,7 +10,8 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  const digits = unit === 0 || Math.abs(value) >= 10 ? 0 : 1;
+  // Decide the decimals on the rounded value, so 9.97 GB reads "10 GB", not "10.0 GB".
+  const digits = unit === 0 || Math.abs(Number(value.toFixed(1))) >= 10 ? 0 : 1;
   return `${value.toFixed(digits)} ${UNITS[unit]}`;
 }
 

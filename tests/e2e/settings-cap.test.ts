@@ -67,11 +67,9 @@ describe('Settings: the disk cap slider', () => {
     // The origin offers 3 MB: the holder declines it and keeps nothing of it.
     const big = join(work, 'big.bin');
     await writeFile(big, randomBytes(3_000_000));
-    console.log("T before first", Date.now());
     const first = (await inswarmOk(['add', big], origin)).split('\t')[0]!;
     await eventually(async () => placementsOf(origin, first).some((p) => p.holderId === holderId && p.state === 'declined'), 30_000, 'the holder to decline the offer');
     expect(placementsOf(origin, first).some((p) => p.state === 'stored' || p.state === 'sending')).toBe(false);
-    console.log("T declined", Date.now());
     const heldAfterDecline = JSON.parse(await inswarmOk(['held', '--json'], holder)) as HeldItem[];
     expect(heldAfterDecline.map((r) => r.blobId)).not.toContain(first);
 
@@ -86,11 +84,9 @@ describe('Settings: the disk cap slider', () => {
     const small = join(work, 'small.bin');
     await writeFile(small, randomBytes(1_000_000));
     const second = (await inswarmOk(['add', small], origin)).split('\t')[0]!;
-    console.log("T added second", Date.now());
     await eventually(async () => placementsOf(origin, second).some((p) => p.holderId === holderId && p.state === 'stored'), 30_000, 'the holder to accept the smaller offer');
 
-    console.log("T stored", Date.now());
-    await showView(page, "held");
+    await showView(page, 'held');
     const row = page.locator(`[data-testid="held-row"]:has(code[title="${second}"])`);
     await row.waitFor({ timeout: 15_000 });
     browser.assertNoErrors();

@@ -278,7 +278,7 @@ export class InswarmNode {
 
   /** Leaves the swarm and closes the ledger; safe to call twice. */
   async close(): Promise<void> {
-    this.homeWatch_?.stop();
+    await this.homeWatch_?.stop();
     this.closing.abort();
     await this.deliverer.idle();
     await this.swarm_?.stop();

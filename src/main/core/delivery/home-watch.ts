@@ -29,6 +29,7 @@ export class HomeWatch {
   private checking: Promise<void> | null = null;
   private state_: NetworkState = { fingerprint: null, home: null, checkedAt: null };
   private lastProbeError: string | null = null;
+  private stopped = false;
 
   constructor(private readonly parts: HomeWatchParts) {}
 
@@ -38,13 +39,17 @@ export class HomeWatch {
 
   start(): void {
     if (this.timer !== null) return;
+    this.stopped = false;
     this.timer = setInterval(() => void this.check(), this.parts.checkIntervalMs ?? HOME_CHECK_INTERVAL_MS);
     void this.check();
   }
 
-  stop(): void {
+  /** Stops checking; resolves once a check in progress has finished (the ledger may close after). */
+  async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    await this.checking;
   }
 
   /** Looks at the network now, and flushes when at home and a pass is due. */
@@ -66,6 +71,7 @@ export class HomeWatch {
       this.lastProbeError = message;
       return;
     }
+    if (this.stopped) return; // the node is closing: its ledger may be gone
     const home = this.parts.isHome(fp);
     const before = this.state_;
     this.state_ = { fingerprint: fp, home, checkedAt: Date.now() };
@@ -75,7 +81,7 @@ export class HomeWatch {
       this.parts.log('network:changed', payload);
       this.parts.events.emit('network:changed', payload);
     }
-    if (home === null) return;
+    if (home === null || this.stopped) return;
     const due = changed || Date.now() - this.lastFlush >= (this.parts.flushIntervalMs ?? HOME_FLUSH_INTERVAL_MS);
     if (!due) return;
     this.lastFlush = Date.now();

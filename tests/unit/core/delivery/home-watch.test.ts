@@ -69,4 +69,32 @@ describe('HomeWatch', () => {
     expect(t.logged.filter((l) => l.type === 'network:probe-failed')).toEqual([{ type: 'network:probe-failed', data: { error: 'ip: command not found' } }]);
     expect(t.watch.state.home?.label).toBe('flat');
   });
+
+  it('stop() waits for a check in progress, which then leaves the (closing) ledger alone', async () => {
+    let release!: () => void;
+    let isHomeCalls = 0;
+    let flushes = 0;
+    const watch = new HomeWatch({
+      probe: { current: () => new Promise<NetworkFingerprint>((resolve) => (release = () => resolve(HOME))) },
+      isHome: (fp) => {
+        isHomeCalls++;
+        return matchHome(fp, HOMES);
+      },
+      flush: async () => {
+        flushes++;
+      },
+      events: new EventBus(),
+      log: () => undefined,
+    });
+    const checking = watch.check();
+    let stopped = false;
+    const stopping = watch.stop().then(() => (stopped = true));
+    await Promise.resolve();
+    expect(stopped).toBe(false); // still waiting for the probe
+    release();
+    await stopping;
+    await checking;
+    expect(isHomeCalls).toBe(0);
+    expect(flushes).toBe(0);
+  });
 });
