@@ -21,8 +21,8 @@ export default defineConfig({
     emptyOutDir: true,
     // The CSP forbids inline scripts; assets stay files so the CSP's 'self' covers them.
     assetsInlineLimit: 0,
-    // Electron 41 and current Chromium: no legacy transforms needed.
-    target: 'chrome130',
+    // Vite's default target (widely available browsers): the headless UI may be opened in any
+    // current browser, not only Electron's Chromium.
     sourcemap: true,
     reportCompressedSize: false,
   },

@@ -120,7 +120,7 @@ export class InswarmService {
       });
       let uiUrl: string | null = null;
       if (options.ui !== undefined && options.ui !== false) {
-        ui = new UiServer(api, { rendererDir: options.ui.rendererDir ?? RENDERER_DIR, port: options.ui.port });
+        ui = new UiServer(api, { rendererDir: options.ui.rendererDir ?? RENDERER_DIR, port: options.ui.port, log: note });
         uiUrl = (await ui.start()).url;
       }
       const service = new InswarmService(node, api, bound, mdns, peers, ui, uiUrl, note);

@@ -56,6 +56,7 @@ export function App(props: { readonly bridge: Bridge }): React.JSX.Element {
   const [menuOpen, setMenuOpen] = useState(false);
   const [theme, setTheme] = useState<ThemeChoice>(readTheme);
   const heading = useRef<HTMLHeadingElement>(null);
+  const menuButton = useRef<HTMLButtonElement>(null);
   const navigated = useRef(false);
   const heartbeat = useCall(bridge, 'overview', undefined);
 
@@ -83,6 +84,13 @@ export function App(props: { readonly bridge: Bridge }): React.JSX.Element {
 
   useEffect(() => applyTheme(theme), [theme]);
 
+  // Escape closes the small-window menu and returns focus to its button.
+  const onSidebarKey = (e: React.KeyboardEvent): void => {
+    if (e.key !== 'Escape' || !menuOpen) return;
+    setMenuOpen(false);
+    menuButton.current?.focus();
+  };
+
   const View = VIEWS[route];
   const current = ROUTES.find((r) => r.id === route)!;
   const o = heartbeat.data;
@@ -91,12 +99,13 @@ export function App(props: { readonly bridge: Bridge }): React.JSX.Element {
       <a className="skip-link" href="#main" onClick={skipToMain}>
         Skip to content
       </a>
-      <aside className="sidebar">
+      <aside className="sidebar" onKeyDown={onSidebarKey}>
         <div className="sidebar-inner">
           <div className="brand">
             <Logo />
             <span className="brand-name">Inswarm</span>
             <button
+              ref={menuButton}
               type="button"
               className="menu-button"
               aria-expanded={menuOpen}

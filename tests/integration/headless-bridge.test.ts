@@ -75,6 +75,30 @@ describe('start', () => {
     await expect(new UiServer(host, { rendererDir, port }).start()).rejects.toMatchObject({ code: 'E_IO' });
     expect(() => new UiServer(host, { rendererDir, token: 'short' })).toThrow(expect.objectContaining({ code: 'E_USAGE' }));
   });
+
+
+  it('keeps cookie and CSRF token across a restart with the same token, and only then', async () => {
+    const fixed = 'kept-token_0123456789abcdefghijklmnop';
+    const first = new UiServer(host, { rendererDir, token: fixed });
+    const { port: p } = await first.start();
+    const c = (await rawRequest(p, { path: `/?token=${fixed}` })).headers['set-cookie']!.split(';')[0]!;
+    const page = await rawRequest(p, { path: '/', headers: { Cookie: c } });
+    const meta = /content="([^"]+)"/.exec(page.body.split('inswarm-csrf')[1]!)![1]!;
+    await first.stop();
+    const again = new UiServer(host, { rendererDir, token: fixed, port: p });
+    await again.start();
+    const pageAgain = await rawRequest(p, { path: '/', headers: { Cookie: c } });
+    expect(pageAgain.status).toBe(200);
+    expect(pageAgain.body).toContain(`content="${meta}"`);
+    const origin = `http://127.0.0.1:${p}`;
+    const reply = await rawRequest(p, { method: 'POST', path: '/api/deliverNow', headers: { Cookie: c, Origin: origin, 'Content-Type': 'application/json', 'X-Inswarm-CSRF': meta }, body: '{}' });
+    expect(json(reply)).toEqual({ ok: true, result: null });
+    await again.stop();
+    const other = new UiServer(host, { rendererDir, port: p });
+    await other.start();
+    expect((await rawRequest(p, { path: '/', headers: { Cookie: c } })).status).toBe(401);
+    await other.stop();
+  });
 });
 
 describe('the page and the token', () => {

@@ -2,7 +2,7 @@
 // Origin, URL token, session cookie, CSRF header, and the headers every answer carries. Pure:
 // strings in, verdicts out; no sockets, no clocks, no randomness.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** The one interface the bridge listens on. */
 export const UI_HOST = '127.0.0.1';
@@ -16,6 +16,15 @@ export function sameSecret(given: string | undefined, expected: string): boolean
   const a = createHash('sha256').update(given, 'utf8').digest();
   const b = createHash('sha256').update(expected, 'utf8').digest();
   return timingSafeEqual(a, b);
+}
+
+/**
+ * A secret derived from the URL token for one purpose (the session cookie, the CSRF token):
+ * HMAC-SHA256, so neither reveals the token or the other. Derived rather than random, so that a
+ * caller who keeps its token across restarts also keeps open tabs working across them.
+ */
+export function deriveSecret(token: string, purpose: 'session' | 'csrf'): string {
+  return createHmac('sha256', token).update(`inswarm web UI ${purpose}`, 'utf8').digest('base64url');
 }
 
 /**

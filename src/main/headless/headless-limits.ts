@@ -3,7 +3,7 @@
 
 import { API_MAX_ARGS_BYTES } from '../../shared/api.js';
 
-/** Random bytes in the URL token, the session cookie and the CSRF token: 256 bits, never guessed. */
+/** Random bytes in the URL token (the cookie and the CSRF token are derived from it): 256 bits, never guessed. */
 export const UI_SECRET_BYTES = 32;
 /** A token handed in by the caller must be base64url of at least 144 bits (24 characters). */
 export const UI_TOKEN_PATTERN = /^[A-Za-z0-9_-]{24,512}$/;

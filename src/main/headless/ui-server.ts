@@ -8,7 +8,8 @@
 //    localhost:PORT, else 421 for everything, before anything else is looked at. A page on
 //    evil.example rebound to 127.0.0.1 sends Host: evil.example:PORT.
 // 2. It comes from the person who started Inswarm: the printed URL carries a random token;
-//    `GET /?token=T` sets a session cookie (HttpOnly, SameSite=Strict, Path=/, no expiry) and
+//    `GET /?token=T` sets a session cookie (HttpOnly, SameSite=Strict, Path=/, no expiry; its
+//    value HMAC-derived from T, so a token kept across restarts keeps open tabs working) and
 //    redirects to `/`, so the token leaves the address bar. Every other request needs the cookie
 //    (constant-time compare), else 401: a plain page for the UI, JSON E_UNAUTHORIZED for the API.
 // 3. It comes from our own page (CSRF): cookies are scoped by host, not port, and every page on
@@ -16,9 +17,12 @@
 //    with their requests. Hence: API calls are `POST /api/<method>` with `Content-Type:
 //    application/json` (a cross-origin page cannot send that without a CORS preflight, which we
 //    never grant), an `Origin` equal to `http://` + Host (missing or foreign → 403), and the
-//    header X-Inswarm-CSRF equal to a per-server CSRF token (not the URL token) that only our own
-//    index.html carries, in <meta name="inswarm-csrf"> (→ 403). The event WebSocket needs the
-//    same Host, cookie and Origin checks, all run on the upgrade request before the handshake.
+//    header X-Inswarm-CSRF equal to a CSRF token (HMAC-derived from the URL token, which it
+//    does not reveal) that only our own index.html carries, in <meta name="inswarm-csrf">
+//    (→ 403). The event WebSocket needs the same Host, cookie and Origin checks, all run on the
+//    upgrade request before the handshake.
+// Refusals a page on another origin cannot even read: Cross-Origin-Resource-Policy withholds
+// every answer from it (the browser test sees its requests fail while the log shows the 403).
 // Every answer carries a strict CSP (own scripts, styles, images and sockets only; never framed),
 // nosniff, no-referrer and Cross-Origin-Resource-Policy: same-origin; HTML and API answers are
 // no-store. Static files are regular files under the renderer folder only (no traversal, no
@@ -46,6 +50,7 @@ import {
   UI_HOST,
   checkHost,
   checkOrigin,
+  deriveSecret,
   hasSession,
   isJsonContentType,
   queryToken,
@@ -114,10 +119,10 @@ export class UiServer {
   private readonly rendererDir: string;
   private readonly requestedPort: number;
   private readonly token: string;
-  /** The session cookie's value: separate from the token, so the cookie never equals anything printed. */
-  private readonly session = secret();
+  /** The session cookie's value: derived from the token, so the cookie never equals anything printed. */
+  private readonly session: string;
   /** The CSRF token only our own index.html carries. */
-  private readonly csrf = secret();
+  private readonly csrf: string;
   private readonly maxEventBufferBytes: number;
   private readonly maxEventClients: number;
   private readonly pingIntervalMs: number;
@@ -148,7 +153,9 @@ export class UiServer {
     }
     this.rendererDir = init.rendererDir;
     this.requestedPort = port;
-    this.token = init.token ?? secret();
+    this.token = init.token ?? randomBytes(UI_SECRET_BYTES).toString('base64url');
+    this.session = deriveSecret(this.token, 'session');
+    this.csrf = deriveSecret(this.token, 'csrf');
     this.maxEventBufferBytes = init.maxEventBufferBytes ?? UI_EVENTS_MAX_BUFFER_BYTES;
     this.maxEventClients = init.maxEventClients ?? UI_EVENTS_MAX_CLIENTS;
     this.pingIntervalMs = init.pingIntervalMs ?? UI_EVENTS_PING_INTERVAL_MS;
@@ -213,6 +220,7 @@ export class UiServer {
   }
 
   private async close(): Promise<void> {
+    await this.starting?.catch(() => undefined);
     clearInterval(this.pingTimer);
     for (const client of this.clients) this.drop(client);
     this.wss.close();
@@ -497,11 +505,6 @@ export class UiServer {
     this.clients.delete(client);
     client.unsubscribe();
   }
-}
-
-/** A random secret: UI_SECRET_BYTES in base64url. */
-function secret(): string {
-  return randomBytes(UI_SECRET_BYTES).toString('base64url');
 }
 
 /** The path and query of an origin-form request target, or null for any other form. */

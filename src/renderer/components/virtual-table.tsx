@@ -35,6 +35,8 @@ export interface VirtualTableProps<T, K extends string> {
   readonly overscan?: number;
   readonly testId?: string;
   readonly rowTestId?: string;
+  /** When this changes (e.g. a new sort), the list scrolls back to its first row. */
+  readonly scrollResetKey?: string;
 }
 
 /** Row height in CSS pixels; the stylesheet's --row-height must agree. */
@@ -71,6 +73,15 @@ export function VirtualTable<T, K extends string>(props: VirtualTableProps<T, K>
   useEffect(() => () => {
     if (frame.current !== null) cancelAnimationFrame(frame.current);
   }, []);
+
+  const { scrollResetKey } = props;
+  const lastResetKey = useRef(scrollResetKey);
+  useLayoutEffect(() => {
+    if (lastResetKey.current === scrollResetKey) return;
+    lastResetKey.current = scrollResetKey;
+    if (body.current !== null) body.current.scrollTop = 0;
+    setScrollTop(0);
+  }, [scrollResetKey]);
 
   const win = virtualWindow({ scrollTop, viewportHeight: size.height, rowHeight, rowCount: props.rowCount, overscan: props.overscan ?? OVERSCAN_ROWS });
   const { onRangeChange } = props;

@@ -82,6 +82,7 @@ export function HeldView(props: { readonly bridge: Bridge }): React.JSX.Element 
           sort={sort}
           onSort={(key) => setSort((s) => nextSort(s, key, key === 'expires' ? 'asc' : 'desc'))}
           onRangeChange={paged.setRange}
+          scrollResetKey={`${sort.key}:${sort.dir}`}
         />
       )}
     </div>

@@ -11,7 +11,7 @@ export function ImportView(_props: { readonly bridge: Bridge }): React.JSX.Eleme
           Soon you will plug a phone in over USB and its new photos and videos will be copied here, sealed for your home, and handed to people nearby, without going through
           the venue's slow internet.
         </p>
-        <p className="muted">Until then, add files with the command line: <code>inswarm add PHOTO…</code></p>
+        <p className="muted">Until then, add files with the command line: <code>inswarm add FILE…</code></p>
       </section>
     </div>
   );

@@ -166,6 +166,11 @@ describe('the built renderer', () => {
     await page.getByTestId('held-row').first().waitFor();
     const sizeHeader = page.locator('[role="columnheader"]', { hasText: 'Size' });
     expect(await sizeHeader.getAttribute('aria-sort')).toBe('none');
+    // Scrolled halfway down, a new sort starts again from the top.
+    await page.locator('[data-testid="held-table"] .vt-body').evaluate((el) => {
+      el.scrollTop = el.scrollHeight / 2;
+    });
+    await page.waitForFunction(() => document.querySelector('[data-testid="held-row"][data-index="0"]') === null);
     await page.getByTestId('sort-size').click();
     await page.waitForFunction(() => document.querySelector('[role="columnheader"][aria-sort="descending"]')?.textContent?.includes('Size') === true);
     await page.waitForFunction(() =>
@@ -205,6 +210,21 @@ describe('the built renderer', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="activity-item"]')?.getAttribute('data-type') === 'delivery:failed');
     expect(await page.getByTestId('activity-item').first().textContent()).toContain('Delivery failed');
     expect(await page.getByTestId('activity-item').first().textContent()).toContain('The receiver did not answer.');
+    expect(problems).toEqual([]);
+  });
+
+  it('starts keyboard users at a skip link that jumps into the view', async () => {
+    const { page, problems } = await openPage();
+    await page.goto(`${base}#/peers`);
+    await page.getByTestId('device-qr').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    // The next Tab stop is inside the view, not back in the navigation.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.closest('main') !== null)).toBe(true);
+    expect(await page.evaluate(() => window.location.hash)).toBe('#/peers');
     expect(problems).toEqual([]);
   });
 
