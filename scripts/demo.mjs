@@ -11,19 +11,18 @@
 // (`npm run build`) and, for "go home", a default gateway (this machine's network is what becomes
 // home). Everything listens on 127.0.0.1 only.
 
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import jpeg from 'jpeg-js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'inswarm.js');
-const run = promisify(execFile);
 
 const USAGE = `Usage: npm run demo -- [--nodes N] [--photos N] [--auto] [--keep] [--ui-port PORT]
 
@@ -199,15 +198,28 @@ class Proc {
 const procs = new Set();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function inswarm(args, data) {
+/** Short commands in flight (status, home add…): stopped too before the folder is removed. */
+const commands = new Set();
+
+/** Runs `inswarm args…` to completion on data folder `data` and resolves with its trimmed stdout. */
+function inswarm(args, data) {
+  if (stopping !== null) return new Promise(() => undefined); // shutting down: start nothing new
   const env = { ...process.env };
   if (data !== undefined) env.INSWARM_DATA = data;
-  try {
-    const { stdout } = await run(process.execPath, [CLI, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
-    return stdout.trim();
-  } catch (err) {
-    throw new Error(`inswarm ${args.join(' ')} failed: ${(err.stderr || err.message).trim()}`);
-  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    commands.add(child);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d.toString()));
+    child.stderr.on('data', (d) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      commands.delete(child);
+      if (code === 0) resolve(out.trim());
+      else if (stopping === null) reject(new Error(`inswarm ${args.join(' ')} failed (${code ?? signal}): ${err.trim()}`));
+    });
+  });
 }
 
 async function status(data) {
@@ -305,7 +317,13 @@ let stopping = null;
 /** Stops every process (each once), then removes the demo's folder unless --keep. */
 function shutdown(exitCode) {
   stopping ??= (async () => {
-    await Promise.all([...procs].map((p) => p.stop()));
+    await Promise.all([
+      ...[...procs].map((p) => p.stop()),
+      ...[...commands].map((child) => {
+        child.kill('SIGKILL');
+        return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('close', resolve)));
+      }),
+    ]);
     if (workDir !== null) {
       if (keep) console.log(`Kept the demo's folder: ${workDir}`);
       else {
@@ -346,6 +364,7 @@ async function main(argv) {
   // Last resort if the demo itself dies: its children have their own process group.
   process.on('exit', () => {
     for (const p of procs) if (p.running) p.child.kill('SIGKILL');
+    for (const child of commands) child.kill('SIGKILL');
   });
 
   workDir = await mkdtemp(join(tmpdir(), 'inswarm-demo-'));
