@@ -20,8 +20,9 @@ import { net } from './cli/commands/net.js';
 import { receive } from './cli/commands/receive.js';
 import { collect } from './cli/commands/collect.js';
 import { deliver } from './cli/commands/deliver.js';
+import { importCommand } from './cli/commands/import.js';
 
-const COMMANDS: readonly Command[] = [start, status, peers, peer, held, caps, id, dest, add, net, home, deliver, receive, collect, keygen, seal, openCommand, verify];
+const COMMANDS: readonly Command[] = [start, status, peers, peer, held, caps, id, dest, add, net, home, deliver, importCommand, receive, collect, keygen, seal, openCommand, verify];
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;

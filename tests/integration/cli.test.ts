@@ -10,7 +10,7 @@ import { CLI, inswarm, run } from '../helpers/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { IS_ROOT, warnNotRoot, withTmpfs } from '../helpers/tmpfs.js';
 
-const SUBCOMMANDS = ['start', 'status', 'peers', 'peer', 'held', 'caps', 'id', 'dest', 'add', 'net', 'home', 'deliver', 'receive', 'collect', 'keygen', 'seal', 'open', 'verify'];
+const SUBCOMMANDS = ['start', 'status', 'peers', 'peer', 'held', 'caps', 'id', 'dest', 'add', 'net', 'home', 'deliver', 'import', 'receive', 'collect', 'keygen', 'seal', 'open', 'verify'];
 
 /** A failure is exactly one line on stderr, prefixed "inswarm:", that says what to do. */
 function expectOneSentence(stderr: string): void {

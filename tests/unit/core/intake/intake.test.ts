@@ -1,0 +1,246 @@
+// The import engine's pieces on plain folders: Live Photo grouping, source discovery under injected
+// roots, gphoto2 output parsing (recorded from gphoto2 2.5.28 itself, and live when installed),
+// progress arithmetic, the plug/unplug watcher, and the importer's ledger states (no destination →
+// copied and waiting; a destination later → sealed; a crash mid-copy → recovered, not doubled).
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { InswarmNode } from '../../../../src/main/core/node.js';
+import { parseAutoDetect, parseListFiles, downloadAll } from '../../../../src/main/core/intake/gphoto2.js';
+import { Importer } from '../../../../src/main/core/intake/importer.js';
+import { groupLivePhotos, mediaKind, type SourceFile } from '../../../../src/main/core/intake/media.js';
+import { ProgressMeter, type ImportProgress } from '../../../../src/main/core/intake/progress.js';
+import { findSourceRoots, listSources, sourceIdFor, toolHints, which } from '../../../../src/main/core/intake/sources.js';
+import { SourceWatcher, type WatchedSource } from '../../../../src/main/core/intake/watcher.js';
+import { createKeyFile } from '../../../../src/main/core/seal/key-file.js';
+import { makeJpeg } from '../../../helpers/jpeg.js';
+import { tempDir } from '../../../helpers/tmp.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../fixtures/intake/', import.meta.url));
+const file = (path: string, kind: SourceFile['kind'] = mediaKind(path)!): SourceFile => ({ path, size: 1, mtimeMs: 0, kind });
+
+describe('media', () => {
+  test('photos and videos by extension, case-insensitively; sidecars are not media', () => {
+    expect(mediaKind('IMG_0001.HEIC')).toBe('photo');
+    expect(mediaKind('img_0001.jpeg')).toBe('photo');
+    expect(mediaKind('VID_1.mp4')).toBe('video');
+    expect(mediaKind('IMG_0001.AAE')).toBeNull();
+    expect(mediaKind('.thumbdata4')).toBeNull();
+  });
+
+  test('a still and a MOV with one base name in one folder are a Live Photo pair, still first', () => {
+    const groups = groupLivePhotos([file('DCIM/A/IMG_1.MOV'), file('DCIM/A/IMG_1.HEIC'), file('DCIM/B/IMG_1.JPG'), file('DCIM/A/IMG_2.mp4'), file('DCIM/A/img_3.jpg'), file('DCIM/A/IMG_3.MOV')]);
+    expect(groups.map((g) => g.map((f) => f.path))).toEqual([
+      ['DCIM/A/IMG_1.HEIC', 'DCIM/A/IMG_1.MOV'],
+      ['DCIM/B/IMG_1.JPG'],
+      ['DCIM/A/IMG_2.mp4'],
+      ['DCIM/A/img_3.jpg', 'DCIM/A/IMG_3.MOV'],
+    ]);
+  });
+
+  test('three files with one stem (HEIC, JPG, MOV) are not guessed into a pair', () => {
+    const groups = groupLivePhotos([file('D/X.HEIC'), file('D/X.JPG'), file('D/X.MOV')]);
+    expect(groups).toHaveLength(3);
+  });
+});
+
+describe('gphoto2 output', () => {
+  test('--list-files as recorded from gphoto2 2.5.28 (Directory Browse driver)', () => {
+    const files = parseListFiles(readFileSync(join(FIXTURES, 'gphoto2-list-files.txt'), 'utf8'));
+    expect(files).toEqual([
+      { path: 'DCIM/100APPLE/IMG_0001.MOV', name: 'IMG_0001.MOV', sizeKb: 5, kind: 'video' },
+      { path: 'DCIM/Camera/PXL 20230611.jpg', name: 'PXL 20230611.jpg', sizeKb: 1, kind: 'photo' },
+    ]);
+  });
+
+  test('--auto-detect with no camera (recorded) and with two (the same column layout)', () => {
+    expect(parseAutoDetect(readFileSync(join(FIXTURES, 'gphoto2-auto-detect-empty.txt'), 'utf8'))).toEqual([]);
+    expect(parseAutoDetect(readFileSync(join(FIXTURES, 'gphoto2-auto-detect-two.txt'), 'utf8'))).toEqual([
+      { model: 'Apple iPhone', port: 'usb:001,004' },
+      { model: 'Samsung Galaxy models (MTP)', port: 'usb:002,011' },
+    ]);
+  });
+
+  test.skipIf(execFileOk('gphoto2', ['--version']) === false)('live: gphoto2 lists and downloads a "camera" (its Directory Browse driver) that then imports', async () => {
+    const dir = await tempDir('inswarm-gphoto2');
+    const cam = join(dir, 'cam');
+    await mkdir(join(cam, 'DCIM', '100TEST'), { recursive: true });
+    await writeFile(join(cam, 'DCIM', '100TEST', 'IMG_0001.JPG'), makeJpeg('2022:02:02 10:00:00', { seed: 9 }));
+    const camera = { model: 'Directory Browse', port: `disk:${cam}` };
+    const listed = parseListFiles(execFileSync('gphoto2', ['--camera', camera.model, '--port', camera.port, '--list-files'], { encoding: 'utf8' }));
+    expect(listed.map((f) => f.path)).toEqual(['DCIM/100TEST/IMG_0001.JPG']);
+    const staged = join(dir, 'staged');
+    await mkdir(staged);
+    await downloadAll(camera, staged);
+    expect(await readFile(join(staged, 'DCIM', '100TEST', 'IMG_0001.JPG'))).toEqual(await readFile(join(cam, 'DCIM', '100TEST', 'IMG_0001.JPG')));
+  });
+});
+
+function execFileOk(cmd: string, args: string[]): boolean {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('sources', () => {
+  test('finds volumes with DCIM under the roots and gvfs MTP mounts (DCIM one level down), counts photos, videos and new', async () => {
+    const base = await tempDir('inswarm-roots');
+    const media = join(base, 'media', 'alice');
+    const gvfs = join(base, 'gvfs');
+    await mkdir(join(media, 'CARD', 'DCIM', '100CANON'), { recursive: true });
+    await writeFile(join(media, 'CARD', 'DCIM', '100CANON', 'IMG_1.JPG'), 'a');
+    await writeFile(join(media, 'CARD', 'DCIM', '100CANON', 'MVI_2.MP4'), 'bb');
+    await writeFile(join(media, 'CARD', 'DCIM', '100CANON', 'notes.txt'), 'x');
+    await mkdir(join(media, 'USBSTICK', 'docs'), { recursive: true }); // no DCIM: not a source
+    await mkdir(join(gvfs, 'mtp:host=SAMSUNG_Android_R58M1', 'Internal shared storage', 'DCIM', 'Camera'), { recursive: true });
+    await writeFile(join(gvfs, 'mtp:host=SAMSUNG_Android_R58M1', 'Internal shared storage', 'DCIM', 'Camera', 'PXL_1.jpg'), 'ccc');
+    await mkdir(join(gvfs, 'smb-share:server=nas'), { recursive: true });
+    const roots = { parents: [media], volumes: [], gvfs };
+    expect((await findSourceRoots(roots)).map((r) => [r.kind, r.name])).toEqual([
+      ['volume', 'CARD'],
+      ['mtp', 'SAMSUNG Android R58M1'],
+    ]);
+    const sources = await listSources({ roots, ptp: false });
+    expect(sources.map((s) => ({ id: s.id, photos: s.photos, videos: s.videos, newFiles: s.newFiles, bytes: s.bytes }))).toEqual([
+      { id: 'vol-CARD', photos: 1, videos: 1, newFiles: 2, bytes: 3 },
+      { id: 'mtp-SAMSUNG_Android_R58M1'.replace(/_/g, '-'), photos: 1, videos: 0, newFiles: 1, bytes: 3 },
+    ]);
+    expect(await sourceIdFor(join(gvfs, 'mtp:host=SAMSUNG_Android_R58M1'))).toBe(sources[1]!.id);
+  });
+
+  test('missing gphoto2 and ifuse each come with the package to install', async () => {
+    const none = async (): Promise<null> => null;
+    const linux = await toolHints('linux', none);
+    expect(linux.map((t) => [t.tool, t.installed])).toEqual([['gphoto2', false], ['ifuse', false]]);
+    expect(linux[0]!.hint).toMatch(/apt install gphoto2/);
+    expect(linux[1]!.hint).toMatch(/apt install ifuse libimobiledevice-utils/);
+    expect((await toolHints('darwin', none))[0]!.hint).toMatch(/brew install gphoto2/);
+    const all = await toolHints('linux', async (c) => `/usr/bin/${c}`);
+    expect(all.every((t) => t.installed && t.hint === '')).toBe(true);
+    expect(await which('sh')).not.toBeNull();
+    expect(await which('no-such-command-inswarm')).toBeNull();
+  });
+});
+
+describe('progress', () => {
+  test('files/s, bytes/s and ETA from an injected clock', () => {
+    let t = 0;
+    const seen: ImportProgress[] = [];
+    const meter = new ProgressMeter(() => t, (p) => seen.push(p));
+    meter.phase('copying', 4, 4000);
+    t = 2000;
+    meter.bytes(1000);
+    meter.fileDone(0);
+    expect(seen.at(-1)).toEqual({ phase: 'copying', filesDone: 1, filesTotal: 4, bytesDone: 1000, bytesTotal: 4000, filesPerSec: 0.5, bytesPerSec: 500, etaSeconds: 6 });
+    const before = seen.length;
+    t = 2100;
+    meter.bytes(10); // within the interval: not reported
+    expect(seen.length).toBe(before);
+  });
+});
+
+describe('watcher', () => {
+  test('reports a source plugged in and unplugged, once each, on its injected timer', async () => {
+    const base = await tempDir('inswarm-watch');
+    const timers: (() => void)[] = [];
+    const added: WatchedSource[] = [];
+    const removed: WatchedSource[] = [];
+    const watcher = new SourceWatcher({
+      roots: { parents: [base], volumes: [], gvfs: null },
+      onAdded: (s) => added.push(s),
+      onRemoved: (s) => removed.push(s),
+      setTimer: (fn) => {
+        timers.push(fn);
+        return { cancel: () => undefined };
+      },
+    });
+    await watcher.check();
+    expect(added).toEqual([]);
+    await mkdir(join(base, 'PHONE', 'DCIM'), { recursive: true });
+    await watcher.check();
+    await watcher.check();
+    expect(added.map((s) => s.name)).toEqual(['PHONE']);
+    await rm(join(base, 'PHONE'), { recursive: true });
+    await watcher.check();
+    expect(removed.map((s) => s.name)).toEqual(['PHONE']);
+    watcher.start();
+    await watcher.stop();
+    expect(timers.length).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('importer', () => {
+  async function setup(): Promise<{ card: string; data: string; node: InswarmNode; importer: Importer; library: string }> {
+    const dir = await tempDir('inswarm-importer');
+    const card = join(dir, 'card');
+    await mkdir(join(card, 'DCIM', '100APPLE'), { recursive: true });
+    await writeFile(join(card, 'DCIM', '100APPLE', 'IMG_0001.JPG'), makeJpeg('2021:07:04 20:15:00', { seed: 1 }));
+    await writeFile(join(card, 'DCIM', '100APPLE', 'IMG_0002.HEIC'), 'heic');
+    await writeFile(join(card, 'DCIM', '100APPLE', 'IMG_0002.MOV'), 'mov');
+    const mtime = new Date(2020, 0, 2, 3, 4, 5);
+    await utimes(join(card, 'DCIM', '100APPLE', 'IMG_0002.HEIC'), mtime, mtime);
+    const data = join(dir, 'data');
+    const node = await InswarmNode.open(data);
+    const library = join(dir, 'Photos');
+    const importer = new Importer({ ledger: node.ledger, library, seal: (g) => node.addFiles(g), hasDestination: () => node.destinations.getDefault() !== undefined });
+    return { card, data, node, importer, library };
+  }
+
+  test('without a destination the files land in the library and wait; with one they are sealed, a pair as one blob', async () => {
+    const { card, node, importer, library } = await setup();
+    try {
+      const source = { id: 'test-card', name: 'card', root: card };
+      const first = await importer.run(source);
+      expect(first).toMatchObject({ imported: 3, waitingForDestination: true, sealedBlobs: 0, sealPending: 3 });
+      expect((await readdir(join(library, '2021', '07', '04')))).toEqual(['IMG_0001.JPG']);
+      // The MOV is filed on its still's day (the HEIC's mtime), not its own.
+      expect((await readdir(join(library, '2020', '01', '02'))).sort()).toEqual(['IMG_0002.HEIC', 'IMG_0002.MOV']);
+      node.destinations.setRecipient(await createKeyFile(join(library, '..', 'key.txt')), 'home');
+      const second = await importer.run(source);
+      expect(second).toMatchObject({ imported: 0, skippedKnown: 3, sealedBlobs: 2, sealPending: 0, waitingForDestination: false });
+      const labels = node.ledger.guarded('t', () => (node.ledger as unknown as { db: { prepare(s: string): { all(): { label: string }[] } } }).db.prepare('SELECT label FROM outbox ORDER BY label').all());
+      expect(labels.map((l) => l.label)).toEqual(['IMG_0001.JPG', 'IMG_0002.HEIC + IMG_0002.MOV']);
+    } finally {
+      await node.close();
+    }
+  });
+
+  test('a copy a crash left half-done ("copying") is finished when intact and removed when not; nothing is doubled', async () => {
+    const { card, node, importer, library } = await setup();
+    try {
+      const source = { id: 'test-card', name: 'card', root: card };
+      await importer.run(source, { noSeal: true });
+      // Simulate a crash after the library copy was written but before it was recorded as copied,
+      // and another one before the copy was complete.
+      const db = (node.ledger as unknown as { db: { prepare(s: string): { run(...a: unknown[]): unknown; all(...a: unknown[]): unknown[] } } }).db;
+      db.prepare(`UPDATE imports SET state = 'copying' WHERE source_path LIKE '%IMG_0001.JPG'`).run();
+      db.prepare(`UPDATE imports SET state = 'copying' WHERE source_path LIKE '%IMG_0002.MOV'`).run();
+      await writeFile(join(library, '2020', '01', '02', 'IMG_0002.MOV'), 'mo'); // truncated
+      const again = await importer.run(source, { noSeal: true });
+      expect(again.imported).toBe(1); // the MOV, copied again
+      expect(again.skippedKnown).toBe(2);
+      expect(db.prepare(`SELECT state, count(*) AS n FROM imports GROUP BY state`).all()).toEqual([{ state: 'copied', n: 3 }]);
+      expect(await readFile(join(library, '2020', '01', '02', 'IMG_0002.MOV'), 'utf8')).toBe('mov');
+      expect((await readdir(join(library, '2020', '01', '02'))).sort()).toEqual(['IMG_0002.HEIC', 'IMG_0002.MOV']);
+    } finally {
+      await node.close();
+    }
+  });
+
+  test('a source without DCIM is refused with a sentence', async () => {
+    const { node, importer } = await setup();
+    try {
+      const empty = await tempDir('inswarm-nodcim');
+      await expect(importer.run({ id: 'x', name: 'x', root: empty })).rejects.toThrow(/no DCIM folder/);
+    } finally {
+      await node.close();
+    }
+  });
+});
