@@ -22,6 +22,8 @@ import { UiServer } from './headless/ui-server.js';
 const PURGE_INTERVAL_MS = 1_000;
 /** How often the running node republishes its live view for `inswarm status`. */
 const RUNTIME_INTERVAL_MS = 2_000;
+/** How often the running node seals imported photos that wait for a destination (one count query when none wait). */
+const SEAL_PENDING_INTERVAL_MS = 5_000;
 /** The port peers find us on when none is given. */
 export const DEFAULT_PORT = 22_100;
 
@@ -108,6 +110,9 @@ export class InswarmService {
       }
       // Deliver whenever this device is on one of its home networks ("inswarm home add").
       node.watchHome();
+      // Notice phones and cards being plugged in, and seal what an earlier import left waiting.
+      node.intake.watch();
+      void node.intake.sealIfReady();
       const found = mdns;
       const api = new CoreApi(node, {
         name,
@@ -128,7 +133,12 @@ export class InswarmService {
       const later = (fn: () => Promise<unknown>) => () => {
         service.upkeep = service.upkeep.then(fn).catch((err: unknown) => note(`Upkeep failed: ${(err as Error).message}`));
       };
-      service.timers.push(setInterval(later(() => node.purgeExpired()), PURGE_INTERVAL_MS), setInterval(later(() => service.publish()), RUNTIME_INTERVAL_MS));
+      service.timers.push(
+        setInterval(later(() => node.purgeExpired()), PURGE_INTERVAL_MS),
+        setInterval(later(() => service.publish()), RUNTIME_INTERVAL_MS),
+        // A destination set from another process ("inswarm dest import") is noticed here; runs beside upkeep, not in it.
+        setInterval(() => void node.intake.sealIfReady(), SEAL_PENDING_INTERVAL_MS),
+      );
       return service;
     } catch (err) {
       await ui?.stop().catch(() => undefined);

@@ -161,6 +161,102 @@ export interface CardView {
   readonly svg: string;
 }
 
+export type ImportSourceKind = 'volume' | 'mtp' | 'ptp' | 'folder';
+export interface ImportSourceView {
+  /** What importScan/importStart take: the stable ID recorded with every import from it. */
+  readonly id: string;
+  readonly name: string;
+  readonly kind: ImportSourceKind;
+  /** The folder holding DCIM; null for a PTP camera (read through gphoto2). */
+  readonly root: string | null;
+  readonly photos: number;
+  readonly videos: number;
+  readonly bytes: number;
+  /** Files not imported from this source before (PTP cameras: 0, counted when imported). */
+  readonly newFiles: number;
+  readonly newBytes: number;
+}
+export interface ToolHintView {
+  readonly tool: string;
+  readonly installed: boolean;
+  /** What installing it adds, and how; empty when installed. */
+  readonly hint: string;
+}
+export interface ImportProgressView {
+  readonly phase: 'scanning' | 'copying' | 'sealing' | 'done';
+  readonly filesDone: number;
+  readonly filesTotal: number;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  readonly filesPerSec: number;
+  readonly bytesPerSec: number;
+  readonly etaSeconds: number | null;
+}
+export interface ImportSummaryView {
+  readonly source: string;
+  readonly library: string;
+  readonly found: number;
+  readonly considered: number;
+  readonly imported: number;
+  readonly importedBytes: number;
+  readonly alreadyImported: number;
+  readonly skippedKnown: number;
+  readonly unreadable: number;
+  readonly problems: readonly { readonly path: string; readonly reason: string }[];
+  readonly sealedBlobs: number;
+  readonly sealPending: number;
+  readonly waitingForDestination: boolean;
+  /** Why the import stopped early (the source was unplugged), else null. */
+  readonly stopped: string | null;
+  readonly seconds: number;
+}
+/** How an import ended: its summary, or cancelled, or an error in plain words (also the `import:done` payload). */
+export interface ImportOutcomeView {
+  readonly source: string;
+  readonly name: string;
+  readonly at: number;
+  readonly summary: ImportSummaryView | null;
+  readonly cancelled: boolean;
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+/** The import running now (also the `import:progress` payload). */
+export interface ImportRunningView {
+  readonly source: string;
+  readonly name: string;
+  readonly progress: ImportProgressView;
+}
+export interface ImportStateView {
+  readonly sources: readonly ImportSourceView[];
+  readonly hints: readonly ToolHintView[];
+  /** The photo library imports are copied into. */
+  readonly library: string;
+  readonly running: ImportRunningView | null;
+  readonly last: ImportOutcomeView | null;
+  /** Items in the library still waiting to be sealed (no destination yet). */
+  readonly sealPending: number;
+}
+export interface ImportFileView {
+  /** Relative to the source, as importStart's `only` and importThumbnail take it. */
+  readonly path: string;
+  readonly name: string;
+  readonly kind: 'photo' | 'video';
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** Imported from this source before (same path and size). */
+  readonly imported: boolean;
+}
+export interface ImportScanView {
+  readonly total: number;
+  readonly offset: number;
+  readonly files: readonly ImportFileView[];
+}
+/** A source event's payload (`source:added`, `source:removed`). */
+export interface SourceEventView {
+  readonly root: string;
+  readonly kind: 'volume' | 'mtp';
+  readonly name: string;
+}
+
 // ---- methods ----
 
 /** Method name → [argument type, result type]. */
@@ -183,6 +279,12 @@ export interface ApiMethods {
   destinationCard: [{ label: string }, CardView];
   deviceCard: [void, CardView];
   activity: [{ afterId?: number; limit?: number }, ActivityView];
+  importSources: [void, ImportStateView];
+  importScan: [{ source: string; offset?: number; limit?: number }, ImportScanView];
+  importThumbnail: [{ source: string; path: string }, { dataUrl: string | null }];
+  importStart: [{ source: string; mode?: 'new' | 'all'; only?: readonly string[] }, null];
+  importCancel: [void, null];
+  setImportLibrary: [{ path: string }, ImportStateView];
 }
 export type ApiMethod = keyof ApiMethods;
 export type ApiArgs<M extends ApiMethod> = ApiMethods[M][0];
@@ -197,6 +299,8 @@ export type ApiReply<M extends ApiMethod = ApiMethod> =
 export const API_MAX_PAGE = 500;
 export const API_MAX_STRING_CHARS = 4096;
 export const API_MAX_ARGS_BYTES = 16 * 1024;
+/** Files one importStart may name; API_MAX_ARGS_BYTES bounds it first for long paths. */
+export const API_MAX_IMPORT_SELECTION = 2_000;
 
 /** Thrown by a parser; the dispatcher answers E_USAGE with its sentence. */
 export class ApiArgumentError extends Error {
@@ -283,6 +387,34 @@ export const API_METHODS: { readonly [M in ApiMethod]: Parser<ApiArgs<M>> } = {
     if (o['limit'] !== undefined) out.limit = Math.min(API_MAX_PAGE, uint(o['limit'], 'limit'));
     return out;
   },
+  importSources: none,
+  importScan: (raw) => {
+    const o = object(raw);
+    return {
+      source: string(o['source'], 'source'),
+      offset: uint(o['offset'] ?? 0, 'offset'),
+      limit: Math.min(API_MAX_PAGE, uint(o['limit'] ?? 100, 'limit')),
+    };
+  },
+  importThumbnail: (raw) => {
+    const o = object(raw);
+    return { source: string(o['source'], 'source'), path: string(o['path'], 'path') };
+  },
+  importStart: (raw) => {
+    const o = object(raw);
+    const out: { source: string; mode?: 'new' | 'all'; only?: string[] } = { source: string(o['source'], 'source') };
+    if (o['mode'] !== undefined) out.mode = oneOf(o['mode'], ['new', 'all'] as const, 'mode');
+    if (o['only'] !== undefined) {
+      const only = o['only'];
+      if (!Array.isArray(only) || only.length === 0 || only.length > API_MAX_IMPORT_SELECTION) {
+        throw new ApiArgumentError(`only must list 1 to ${API_MAX_IMPORT_SELECTION} files.`);
+      }
+      out.only = only.map((p) => string(p, 'each file in only'));
+    }
+    return out;
+  },
+  importCancel: none,
+  setImportLibrary: (raw) => ({ path: string(object(raw)['path'], 'path') }),
 };
 
 export const API_METHOD_NAMES = Object.keys(API_METHODS) as ApiMethod[];
@@ -314,6 +446,10 @@ export const API_EVENTS = [
   'delivery:delivered',
   'delivery:failed',
   'delivery:released',
+  'import:progress',
+  'import:done',
+  'source:added',
+  'source:removed',
 ] as const;
 export type ApiEvent = (typeof API_EVENTS)[number];
 export interface ApiEventMessage {

@@ -3,9 +3,17 @@
 // the same run. The import reads each file once, hashes it, writes and fsyncs the copy, then
 // re-reads and hashes the copy to verify it; `cp -r` only copies. No destination is set, so the
 // figure is the copy phase (sealing is measured by the seal suite).
+//
+// Two references, both timed in every run:
+//   cp -r          the headline (the issue's goal: import ≥ 0.8 × cp -r). cp -r does not fsync: its
+//                  copy is still only in the page cache when it exits.
+//   cp -r && sync  the same copy made durable, as the import makes it (context, not the goal).
+// Each timed step starts after an untimed `sync`, so no step pays for an earlier one's dirty pages.
+// The import's own figure is also split into process start-up and the engine's time
+// (ImportSummary.seconds), since start-up is a fixed cost that a 2 GB tree does not amortise.
 
 import { randomFillSync } from 'node:crypto';
-import { mkdirSync, openSync, closeSync, writeSync, utimesSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, writeSync, utimesSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI, MiB, UsageError, median, tempDir, timed, verdict } from './harness.js';
@@ -85,22 +93,39 @@ export async function run({ bytes, photoBytes, runs }) {
   const count = makeTree(tree, bytes, photoBytes);
   console.log(`input:  ${count} photos, ${Math.round((count * photoBytes) / MiB)} MiB in ${tree} (page cache warm for both)`);
   const cpTimes = [];
+  const cpSyncTimes = [];
   const ourTimes = [];
+  const engineTimes = [];
   for (let i = 0; i < runs; i++) {
+    await timed('sync', []);
     const cp = await timed('cp', ['-r', tree, join(dir, `cp-${i}`)]);
+    const flush = await timed('sync', []);
     cpTimes.push(cp.seconds);
+    cpSyncTimes.push(cp.seconds + flush.seconds);
     const env = { ...process.env, INSWARM_DATA: join(dir, `data-${i}`) };
     const ours = await timed(process.execPath, [CLI, 'import', tree, '--library', join(dir, `lib-${i}`), '--json'], { env });
     const summary = JSON.parse(ours.stdout);
     if (summary.imported !== count) throw new Error(`import ${i} brought in ${summary.imported} of ${count} photos`);
     ourTimes.push(ours.seconds);
-    console.log(`run ${i + 1}: cp -r ${cp.seconds.toFixed(2)} s, inswarm import ${ours.seconds.toFixed(2)} s`);
+    engineTimes.push(summary.seconds);
+    console.log(
+      `run ${i + 1}: cp -r ${cp.seconds.toFixed(2)} s, cp -r && sync ${(cp.seconds + flush.seconds).toFixed(2)} s, ` +
+        `inswarm import ${ours.seconds.toFixed(2)} s (start-up ${(ours.seconds - summary.seconds).toFixed(2)} s + import ${summary.seconds.toFixed(2)} s)`,
+    );
+    // Both copies go before the next run, so the disk is as empty and the cache as warm each time.
+    rmSync(join(dir, `cp-${i}`), { recursive: true, force: true });
+    rmSync(join(dir, `lib-${i}`), { recursive: true, force: true });
   }
   const mb = (count * photoBytes) / 1e6;
   const cpMed = median(cpTimes);
+  const cpSyncMed = median(cpSyncTimes);
   const ourMed = median(ourTimes);
+  const engineMed = median(engineTimes);
   const ratio = cpMed / ourMed;
-  console.log(`cp -r:          ${(mb / cpMed).toFixed(0)} MB/s (median of ${runs})`);
-  console.log(`inswarm import: ${(mb / ourMed).toFixed(0)} MB/s (median of ${runs}; hash, fsync and verify included)`);
-  console.log(`ratio import/cp: ${ratio.toFixed(2)} (goal ≥ ${GOAL_RATIO}) ${verdict(ratio >= GOAL_RATIO)}`);
+  console.log(`cp -r:          ${(mb / cpMed).toFixed(0)} MB/s (median of ${runs}; not durable: no fsync)`);
+  console.log(`cp -r && sync:  ${(mb / cpSyncMed).toFixed(0)} MB/s (median of ${runs}; durable, like the import)`);
+  console.log(`inswarm import: ${(mb / ourMed).toFixed(0)} MB/s (median of ${runs}; whole command: start-up, hash, fsync and verify included)`);
+  console.log(`  import engine: ${(mb / engineMed).toFixed(0)} MB/s (median of ${runs}; ImportSummary.seconds, without process start-up)`);
+  console.log(`ratio import/cp -r: ${ratio.toFixed(2)} (goal ≥ ${GOAL_RATIO}) ${verdict(ratio >= GOAL_RATIO)}`);
+  console.log(`  for context, import/(cp -r && sync): ${(cpSyncMed / ourMed).toFixed(2)}; engine/(cp -r && sync): ${(cpSyncMed / engineMed).toFixed(2)}`);
 }

@@ -7,6 +7,7 @@ import { stat, open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import {
   API_EVENTS,
+  API_MAX_PAGE,
   API_METHODS,
   ApiArgumentError,
   isApiMethod,
@@ -258,6 +259,7 @@ export class CoreApi implements ApiHost {
       },
       importCard: async ({ link, makeDefault }) => {
         node.destinations.add(parseCardLink(link), { makeDefault: makeDefault ?? false });
+        void node.intake.sealIfReady(); // imported photos waiting for a destination now have one
         return settings();
       },
       destinationCard: async ({ label }) => {
@@ -273,6 +275,26 @@ export class CoreApi implements ApiHost {
       activity: async ({ afterId, limit }) => ({
         events: ledger.listEvents({ ...(afterId === undefined ? {} : { afterId }), limit: limit ?? ACTIVITY_PAGE }).reverse(),
       }),
+      importSources: async () => node.intake.state(),
+      importScan: async ({ source, offset, limit }) => node.intake.scan(source, offset ?? 0, limit ?? API_MAX_PAGE),
+      importThumbnail: async ({ source, path }) => {
+        // Only a file the source's own scan lists: the UI never names an arbitrary path to read.
+        const file = await node.intake.sourceFile(source, path);
+        if (file === null) throw new InswarmError('E_NOT_FOUND', `${path.slice(0, 200)} is not a photo on that source: look at the source again.`);
+        return { dataUrl: await photoThumbnail(file.file, file.size) };
+      },
+      importStart: async ({ source, mode, only }) => {
+        await node.intake.start(source, { ...(mode === undefined ? {} : { mode }), ...(only === undefined ? {} : { only }) });
+        return null; // runs in the background; progress and the summary arrive as events
+      },
+      importCancel: async () => {
+        node.intake.cancel();
+        return null;
+      },
+      setImportLibrary: async ({ path }) => {
+        await node.intake.setLibrary(path);
+        return node.intake.state();
+      },
     };
   }
 }
@@ -290,16 +312,30 @@ function failure(err: unknown): ApiReply {
  */
 async function thumbnailOf(node: InswarmNode, blobId: string): Promise<string | null> {
   const file = node.ledger.outboxFiles(blobId)[0];
-  if (file === undefined || !/^\.jpe?g$/i.test(extname(file.name))) return null;
+  if (file === undefined) return null;
+  return photoThumbnail(file.sourcePath, file.size);
+}
+
+/**
+ * The EXIF thumbnail of the JPEG at `path`, else the photo itself when at most
+ * THUMBNAIL_INLINE_MAX_BYTES; null when it is no JPEG, is gone, or is not `expectedSize` bytes.
+ */
+async function photoThumbnail(path: string, expectedSize: number): Promise<string | null> {
+  if (!/^\.jpe?g$/i.test(extname(path))) return null;
   let size: number;
   try {
-    const st = await stat(file.sourcePath);
-    if (!st.isFile() || st.size !== file.size) return null;
+    const st = await stat(path);
+    if (!st.isFile() || st.size !== expectedSize) return null;
     size = st.size;
   } catch {
     return null;
   }
-  const handle = await open(file.sourcePath, 'r');
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    return null; // unplugged between the stat and the open
+  }
   try {
     const head = Buffer.alloc(Math.min(size, THUMBNAIL_SCAN_BYTES));
     await handle.read(head, 0, head.length, 0);

@@ -1,6 +1,9 @@
 // The node's one event bus: every state change the UI and logs follow goes through here, named
 // `noun:verb`. Payloads are plain JSON so the same events can cross IPC or a WebSocket unchanged.
 
+import type { ImportSummary } from './intake/importer.js';
+import type { ImportProgress } from './intake/progress.js';
+
 export interface CoreEvents {
   'peer:seen': { deviceId: string; name: string; address: string; source: 'mdns' | 'manual' };
   'peer:lost': { deviceId: string };
@@ -26,6 +29,13 @@ export interface CoreEvents {
   'delivery:delivered': { blobId: string; source: 'outbox' | 'held'; target: string; uploaded: number };
   'delivery:failed': { blobId: string; source: 'outbox' | 'held'; error: string; retryAt: number };
   'delivery:released': { blobId: string; holderId: string };
+  /** The running import, at most every IMPORT_EVENT_INTERVAL_MS (intake/intake.ts) and at each phase. */
+  'import:progress': { source: string; name: string; progress: ImportProgress };
+  /** An import ended: its summary, or cancelled, or the error that stopped it. */
+  'import:done': { source: string; name: string; at: number; summary: ImportSummary | null; cancelled: boolean; error: { code: string; message: string } | null };
+  /** A phone, camera or card holding DCIM was plugged in (or was there when watching began), or went away. */
+  'source:added': { root: string; kind: 'volume' | 'mtp'; name: string };
+  'source:removed': { root: string; kind: 'volume' | 'mtp'; name: string };
 }
 
 export type CoreEventName = keyof CoreEvents;

@@ -24,6 +24,9 @@ import { HomeWatch } from './delivery/home-watch.js';
 import { probeForPlatform, type NetworkProbe } from './homenet/fingerprint.js';
 import { HomeNetworkStore } from './homenet/home-networks.js';
 import { TokenBucket } from './swarm/token-bucket.js';
+import { Intake } from './intake/intake.js';
+import { sourceRoots } from './intake/resolve.js';
+import type { SourceRoots } from './intake/sources.js';
 
 /** statfs results are reused this long for status and default caps (the floor check reads it fresh). */
 const VOLUME_CACHE_MS = 2_000;
@@ -41,6 +44,10 @@ export interface NodeOptions {
   readonly clients?: DeliveryClients;
   /** How this device tells which network it is on; defaults to this OS's probe. */
   readonly probe?: NetworkProbe;
+  /** Where phones, cameras and cards are looked for (default: this OS's mount folders, or INSWARM_SOURCE_ROOTS). */
+  readonly sourceRoots?: SourceRoots;
+  /** Look for PTP cameras through gphoto2 (default true). */
+  readonly ptp?: boolean;
 }
 
 /** One device's core: identity, ledger and blobs, opened from its data folder. */
@@ -49,6 +56,8 @@ export class InswarmNode {
   readonly destinations: DestinationStore;
   readonly homes: HomeNetworkStore;
   readonly deliverer: Deliverer;
+  /** Importing from phones, cameras and cards (the app's Import view). */
+  readonly intake: Intake;
   /** The delivery upload cap, shared by all deliveries. */
   private readonly deliveryBandwidth: TokenBucket;
   private homeWatch_: HomeWatch | null = null;
@@ -79,6 +88,16 @@ export class InswarmNode {
       concurrency: () => this.caps().deliveries,
       endpointOf: (id) => this.destinations.get(id).card.endpoint,
       purgeHeld: (blobId) => this.purgeHeld(blobId, 'delivered'),
+      now,
+    });
+    this.intake = new Intake({
+      ledger,
+      events: this.events,
+      dataDir,
+      seal: (groups) => this.addFiles(groups),
+      hasDestination: () => this.destinations.getDefault() !== undefined,
+      roots: options.sourceRoots ?? sourceRoots(),
+      ...(options.ptp === undefined ? {} : { ptp: options.ptp }),
       now,
     });
   }
@@ -278,6 +297,7 @@ export class InswarmNode {
 
   /** Leaves the swarm and closes the ledger; safe to call twice. */
   async close(): Promise<void> {
+    await this.intake.stop();
     await this.homeWatch_?.stop();
     this.closing.abort();
     await this.deliverer.idle();

@@ -1,16 +1,15 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { basename, delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatBytes } from '../../../shared/format.js';
-import { InswarmError } from '../../core/errors.js';
 import { InswarmNode } from '../../core/node.js';
 import { downloadAll } from '../../core/intake/gphoto2.js';
 import { Importer, STAGING_DIR, type ImportSourceRef, type ImportSummary } from '../../core/intake/importer.js';
 import type { ImportProgress } from '../../core/intake/progress.js';
-import { defaultRoots, findSourceRoots, listSources, sourceIdFor, toolHints, type SourceRoots } from '../../core/intake/sources.js';
+import { LIBRARY_SETTING, libraryPath, resolveSource, sourceRoots } from '../../core/intake/resolve.js';
+import { listSources, toolHints } from '../../core/intake/sources.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 
-/** The setting that remembers the photo library chosen with --library. */
-export const LIBRARY_SETTING = 'import.library';
+export { LIBRARY_SETTING };
 /** Progress lines for people, at most this often (a pipe or log gets one line per interval). */
 const PROGRESS_PRINT_MS = 1_000;
 
@@ -51,17 +50,10 @@ Options:
   },
 };
 
-/** Where sources are looked for: the OS's mount folders, or INSWARM_SOURCE_ROOTS (folders holding volumes). */
-function roots(): SourceRoots {
-  const override = process.env['INSWARM_SOURCE_ROOTS'];
-  if (override !== undefined) return { parents: override.split(delimiter).filter((p) => p !== ''), volumes: [], gvfs: null };
-  return defaultRoots();
-}
-
 async function list({ values, dataDir, print, note }: CommandContext): Promise<void> {
   const node = await InswarmNode.open(dataDir);
   try {
-    const sources = await listSources({ roots: roots(), ledger: node.ledger });
+    const sources = await listSources({ roots: sourceRoots(), ledger: node.ledger });
     const tools = await toolHints();
     if (values['json'] === true) {
       print(JSON.stringify({ sources, tools }));
@@ -81,9 +73,7 @@ async function list({ values, dataDir, print, note }: CommandContext): Promise<v
 async function importFrom({ values, dataDir, print, note }: CommandContext, sourceArg: string): Promise<number> {
   const node = await InswarmNode.open(dataDir);
   try {
-    const library = resolve(
-      typeof values['library'] === 'string' ? values['library'] : (node.ledger.getSetting<string>(LIBRARY_SETTING) ?? join(dataDir, 'Photos')),
-    );
+    const library = typeof values['library'] === 'string' ? resolve(values['library']) : libraryPath(node.ledger, dataDir);
     if (typeof values['library'] === 'string') node.ledger.setSetting(LIBRARY_SETTING, library);
     const importer = new Importer({
       ledger: node.ledger,
@@ -92,7 +82,7 @@ async function importFrom({ values, dataDir, print, note }: CommandContext, sour
       hasDestination: () => node.destinations.getDefault() !== undefined,
     });
     const json = values['json'] === true;
-    let source = await resolveSource(sourceArg, node);
+    let source: { ref: ImportSourceRef; ptp?: { model: string; port: string } } = await resolveSource(sourceArg, { roots: sourceRoots(), ledger: node.ledger });
     let staged: string | null = null;
     if (source.ptp !== undefined) {
       staged = join(library, STAGING_DIR, source.ref.id);
@@ -143,21 +133,4 @@ export function summaryLines(s: ImportSummary, source: ImportSourceRef): string[
   ];
   if (s.sealedBlobs > 0 || s.sealPending > 0) lines.push(`${s.sealedBlobs} sealed into the outbox${s.sealPending > 0 ? `, ${s.sealPending} waiting to be sealed` : ''}`);
   return lines;
-}
-
-async function resolveSource(arg: string, node: InswarmNode): Promise<{ ref: ImportSourceRef; ptp?: { model: string; port: string } }> {
-  const looksLikePath = arg.includes('/') || arg.includes('\\') || arg === '.' || arg === '..';
-  if (looksLikePath) {
-    const root = resolve(arg);
-    const listed = (await findSourceRoots(roots())).find((r) => r.root === root);
-    const kind = listed?.kind ?? (basename(root).startsWith('mtp:') ? 'mtp' : 'folder');
-    return { ref: { id: await sourceIdFor(root, kind), name: listed?.name ?? basename(root), root } };
-  }
-  const sources = await listSources({ roots: roots(), ledger: node.ledger });
-  const found = sources.find((s) => s.id === arg);
-  if (found === undefined) {
-    throw new InswarmError('E_NOT_FOUND', `No connected source has the ID "${arg}": run "inswarm import --list" to see the connected ones, or give the folder of the phone or card.`);
-  }
-  if (found.kind === 'ptp') return { ref: { id: found.id, name: found.name, root: '' }, ptp: found.camera! };
-  return { ref: { id: found.id, name: found.name, root: found.root! } };
 }

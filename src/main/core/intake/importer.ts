@@ -8,7 +8,7 @@
 // (imports.state: copying → copied → sealed), so an unplug or a crash at any point loses nothing
 // and the next run neither doubles nor skips a file.
 
-import { readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, extname, join, posix } from 'node:path';
 import type { AddedBlob } from '../outbox/add-files.js';
@@ -18,8 +18,8 @@ import type { Ledger } from '../ledger/ledger.js';
 import { LEDGER_MAX_PAGE } from '../limits.js';
 import { datedPath } from '../library/library.js';
 import { captureTimeFromBytes } from '../seal/capture-time.js';
-import { copyHashing, hashFile, readHead } from './copy.js';
-import { IntakeStore, knownKey, type ImportRow } from './intake-store.js';
+import { copyHashing, hashFile, readHead, VerifyHasher } from './copy.js';
+import { GroupCommit, IntakeStore, knownKey, type ImportRow } from './intake-store.js';
 import { groupLivePhotos, type SourceFile } from './media.js';
 import { findDcim, scanMedia } from './scan.js';
 import { ProgressMeter, type ImportProgress } from './progress.js';
@@ -28,6 +28,11 @@ import { ProgressMeter, type ImportProgress } from './progress.js';
 export const STAGING_DIR = '.inswarm-import';
 /** Suffixes tried for a name taken by a different photo on the same day ("IMG_0001 (2).JPG"…). */
 const MAX_NAME_SUFFIX = 10_000;
+/**
+ * Files copied at once. Two keep a 2-core laptop's cores busy (one hashing the source, one
+ * verifying the previous copy) while a third waits on its fsync; more only add seeks on a card.
+ */
+export const IMPORT_LANES = 3;
 /** How many unreadable files the summary lists by name (the count is always exact). */
 const MAX_LISTED_PROBLEMS = 100;
 /** errno codes meaning the source itself is gone (unplugged, unmounted, FUSE daemon dead). */
@@ -144,10 +149,19 @@ export class Importer {
 
     meter.phase('copying', considered, groups.reduce((n, g) => n + g.reduce((m, f) => m + (skip.has(f) ? 0 : f.size), 0), 0));
     let stopped: string | null = null;
-    outer: for (const group of groups) {
+    let fatal: { err: unknown } | null = null;
+    const ctx: CopyContext = {
+      signal: options.signal,
+      verifier: new VerifyHasher(),
+      commits: new GroupCommit(this.parts.ledger, syncDir),
+      inflight: new Map(),
+      madeDirs: new Set(),
+    };
+    const importGroup = async (group: readonly SourceFile[]): Promise<void> => {
       // A Live Photo's video is filed on its still's day, so the pair stays together.
       let dayOf: { capturedAt: string | null; mtimeMs: number } | null = null;
       for (const file of group) {
+        if (stopped !== null || fatal !== null) return;
         options.signal?.throwIfAborted();
         if (skip.has(file)) {
           if (dayOf === null && group.length > 1) {
@@ -163,12 +177,12 @@ export class Importer {
         }
         let outcome;
         try {
-          outcome = await this.importFile(source, file, dayOf, meter, options.signal);
+          outcome = await this.importFile(source, file, dayOf, meter, ctx);
         } catch (err) {
           if (options.signal?.aborted) throw err;
           if (!(await isPresent(dcim))) {
-            stopped = `${source.name} was disconnected during the import; plug it in again and run the import again to continue where it stopped`;
-            break outer;
+            stopped ??= `${source.name} was disconnected during the import; plug it in again and run the import again to continue where it stopped`;
+            return;
           }
           if (isLibraryError(err)) throw err;
           problem(file.path, readReason(err));
@@ -184,7 +198,24 @@ export class Importer {
         }
         meter.fileDone(0);
       }
+    };
+    // IMPORT_LANES groups at a time: one file's fsync and verification overlap the next one's copy.
+    let nextGroup = 0;
+    const lane = async (): Promise<void> => {
+      while (stopped === null && fatal === null && nextGroup < groups.length) {
+        try {
+          await importGroup(groups[nextGroup++]!);
+        } catch (err) {
+          fatal ??= { err };
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(IMPORT_LANES, Math.max(1, groups.length)) }, lane));
+    } finally {
+      await ctx.verifier.close();
     }
+    if (fatal !== null) throw (fatal as { err: unknown }).err;
 
     let sealedBlobs = 0;
     let waitingForDestination = false;
@@ -283,65 +314,83 @@ export class Importer {
     file: SourceFile,
     dayOf: { capturedAt: string | null; mtimeMs: number } | null,
     meter: ProgressMeter,
-    signal: AbortSignal | undefined,
+    ctx: CopyContext,
   ): Promise<{ kind: 'imported' | 'duplicate'; day: { capturedAt: string | null; mtimeMs: number } }> {
     const src = join(source.root, ...file.path.split('/'));
     const temp = join(this.staging(), `${process.pid}-${++this.serial}.part`);
     let copy;
     try {
-      copy = await copyHashing(src, temp, (n) => meter.bytes(n), signal);
+      // Hashes the source as it passes, sets the mtime and fsyncs the copy before resolving.
+      copy = await copyHashing(src, temp, (n) => meter.bytes(n), ctx.signal, file.mtimeMs);
     } catch (err) {
       await rm(temp, { force: true });
       throw err;
     }
     const capturedAt = captureTimeFromBytes(copy.head);
     const day = { capturedAt, mtimeMs: file.mtimeMs };
+    // Another lane may be filing the same content right now: wait for it, then look again, so two
+    // copies of one photo in different folders never both land in the library.
+    for (let other = ctx.inflight.get(copy.sha256); other !== undefined; other = ctx.inflight.get(copy.sha256)) await other;
     const existing = this.store.bySha(copy.sha256);
     if (existing !== undefined) {
       await unlink(temp);
       this.store.duplicate({ source: source.id, sourcePath: file.path, size: copy.size }, existing);
       return { kind: 'duplicate', day };
     }
+    let release!: () => void;
+    ctx.inflight.set(copy.sha256, new Promise<void>((resolve) => (release = resolve)));
     const placeBy = dayOf ?? day;
     const target = datedPath({ archivePath: posix.basename(file.path), capturedAt: placeBy.capturedAt, mtimeMs: placeBy.mtimeMs });
-    const id = this.store.beginCopy({ source: source.id, sourcePath: file.path, sha256: copy.sha256, size: copy.size, capturedAt: capturedMillis(capturedAt) ?? file.mtimeMs });
-    let placed: string;
+    let placed: string | null = null;
+    let id: number | null = null;
     try {
-      placed = this.reserve(target, id);
-      await rename(temp, join(this.parts.library, placed));
-      await utimes(join(this.parts.library, placed), new Date(), new Date(file.mtimeMs));
-      const check = await hashFile(join(this.parts.library, placed));
+      placed = this.reserve(target, ctx.madeDirs);
+      const row = { source: source.id, sourcePath: file.path, sha256: copy.sha256, size: copy.size, capturedAt: capturedMillis(capturedAt) ?? file.mtimeMs };
+      const at = placed;
+      // Durable before the rename: a library file with a 'copying' row is one recovery can adopt.
+      id = await ctx.commits.run(() => this.store.beginCopyAt(row, at));
+      const path = join(this.parts.library, placed);
+      await rename(temp, path);
+      const check = await ctx.verifier.hash(path);
       if (check.sha256 !== copy.sha256 || check.size !== copy.size) {
         throw new InswarmError('E_IO', `The copy of ${file.path} in the library does not match the original (the disk may be failing): it was removed; run the import again.`);
       }
+      const done = id;
+      await ctx.commits.run(() => this.store.copied(done), [dirname(path)]);
     } catch (err) {
       await rm(temp, { force: true });
-      const row = this.store.get(id);
-      if (row?.libraryPath != null) await rm(join(this.parts.library, row.libraryPath), { force: true });
-      this.store.remove(id);
+      if (placed !== null) await rm(join(this.parts.library, placed), { force: true });
+      if (id !== null) this.store.remove(id);
       throw libraryError(err, file.path);
+    } finally {
+      ctx.inflight.delete(copy.sha256);
+      release();
     }
-    this.store.copied(id);
     return { kind: 'imported', day };
   }
 
   /**
-   * Claims a free library name for `target` (suffixing " (n)" when taken), recording it on the
-   * import row in the same synchronous step, so a file there with a 'copying' row is always ours.
+   * Claims a free library name for `target` (suffixing " (n)" when taken) by creating an empty
+   * placeholder there exclusively; the caller records it on the import row before filling it.
    */
-  private reserve(target: string, id: number): string {
+  private reserve(target: string, madeDirs: Set<string>): string {
     const ext = posix.extname(target);
     const stem = target.slice(0, target.length - ext.length);
-    mkdirSync(join(this.parts.library, dirname(target)), { recursive: true });
+    const dir = dirname(target);
+    if (!madeDirs.has(dir)) {
+      mkdirSync(join(this.parts.library, dir), { recursive: true });
+      madeDirs.add(dir);
+    }
     for (let n = 1; n <= MAX_NAME_SUFFIX; n++) {
       const candidate = n === 1 ? target : `${stem} (${n})${ext}`;
       try {
         closeSync(openSync(join(this.parts.library, candidate), 'wx', 0o644));
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') continue;
+        if (code === 'ENOENT' && madeDirs.delete(dir)) return this.reserve(target, madeDirs); // the folder was removed meanwhile
         throw err;
       }
-      this.store.setLibraryPath(id, candidate);
       return candidate;
     }
     throw new InswarmError('E_EXISTS', `The library already holds ${MAX_NAME_SUFFIX} files named like ${target}: move some away and import again.`);
@@ -388,6 +437,37 @@ export class Importer {
         this.store.remove(row.id);
       }
     }
+  }
+}
+
+/** What the files in flight share during one run's copy phase. */
+interface CopyContext {
+  readonly signal: AbortSignal | undefined;
+  /** Re-hashes library copies on a worker thread. */
+  readonly verifier: VerifyHasher;
+  /** Batches the ledger commits (and the folder fsyncs before them) of the files in flight. */
+  readonly commits: GroupCommit;
+  /** Content being filed right now, by SHA-256: a second copy of it waits and is then a duplicate. */
+  readonly inflight: Map<string, Promise<void>>;
+  /** Library folders known to exist (saves a mkdir per file). */
+  readonly madeDirs: Set<string>;
+}
+
+/** Makes a rename into `dir` durable (POSIX: fsync the directory); a no-op where that is unsupported. */
+async function syncDir(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+  } catch {
+    return; // Windows cannot open a folder; NTFS journals the rename itself
+  }
+  try {
+    await handle.sync();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'EPERM' && code !== 'EISDIR') throw err;
+  } finally {
+    await handle.close();
   }
 }
 

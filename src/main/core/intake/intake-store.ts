@@ -5,6 +5,13 @@
 
 import type { DomainQueries, Ledger } from '../ledger/ledger.js';
 
+/**
+ * How long a group commit waits for more files to join it. Each commit fsyncs the ledger on the
+ * main thread while copies are being flushed too; a few ms of waiting turns one commit per file
+ * into one per handful of files, and is nothing next to a file's copy time.
+ */
+export const GROUP_COMMIT_WINDOW_MS = 4;
+
 export type ImportState = 'copying' | 'copied' | 'sealed' | 'failed';
 
 export interface ImportRow {
@@ -73,6 +80,28 @@ export class IntakeStore {
     return Number(info.lastInsertRowid);
   }
 
+  /**
+   * beginCopy and setLibraryPath in one commit: a file about to be renamed to `libraryPath` (its
+   * placeholder already created there), recorded before the rename so recovery can adopt it.
+   */
+  beginCopyAt(row: { source: string; sourcePath: string; sha256: string; size: number; capturedAt: number | null }, libraryPath: string): number {
+    const info = this.ledger.guarded('recording an import', () =>
+      this.q.insert.run({ ...row, libraryPath, state: 'copying', blobId: null, now: this.now() }),
+    );
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Marks several verified copies copied in one transaction (one commit for the batch). */
+  copiedAll(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    this.ledger.guarded('recording an import', () =>
+      this.ledger.transaction(() => {
+        const now = this.now();
+        for (const id of ids) this.q.setCopied.run({ id, now });
+      }),
+    );
+  }
+
   setLibraryPath(id: number, libraryPath: string): void {
     this.ledger.guarded('recording an import', () => this.q.setPath.run({ id, libraryPath }));
   }
@@ -127,6 +156,52 @@ export class IntakeStore {
 
   summary(): { state: ImportState; count: number; bytes: number }[] {
     return this.ledger.guarded('summing imports', () => this.q.summary.all()) as { state: ImportState; count: number; bytes: number }[];
+  }
+}
+
+/**
+ * Group commit: ledger writes queued from several files in flight run together in one transaction
+ * (one fsync of the ledger) once GROUP_COMMIT_WINDOW_MS has passed since the first was queued; the
+ * folders named with them are fsynced first (so renames into them are durable before the rows
+ * saying so). Each caller's promise settles only after that commit, so nothing is acknowledged
+ * before it is durable; if the commit fails, every caller in the batch sees the error (the
+ * transaction rolled back as a whole).
+ */
+export class GroupCommit {
+  private queue: { fn: () => unknown; resolve: (v: unknown) => void; reject: (err: unknown) => void }[] = [];
+  private dirs = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly syncDir: (dir: string) => Promise<void>,
+    private readonly windowMs: number = GROUP_COMMIT_WINDOW_MS,
+  ) {}
+
+  /** Runs `fn` in the next group transaction, after fsyncing `syncDirs`; resolves with its result once committed. */
+  run<T>(fn: () => T, syncDirs: readonly string[] = []): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      for (const d of syncDirs) this.dirs.add(d);
+      this.timer ??= setTimeout(() => void this.flush(), this.windowMs);
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.timer = null;
+    const batch = this.queue;
+    const dirs = [...this.dirs];
+    this.queue = [];
+    this.dirs = new Set();
+    let results: unknown[];
+    try {
+      await Promise.all(dirs.map((d) => this.syncDir(d)));
+      results = this.ledger.transaction(() => batch.map((op) => op.fn()));
+    } catch (err) {
+      for (const op of batch) op.reject(err);
+      return;
+    }
+    batch.forEach((op, i) => op.resolve(results[i]));
   }
 }
 

@@ -1,0 +1,239 @@
+// The Import view's API over a real node (ledger, store, outbox) and a real folder "phone" holding
+// DCIM with generated JPEGs (EXIF dates), a duplicate, an empty file and a video: sources listed
+// with counts, the file list paged, thumbnails only for files the source's scan lists, an import
+// started, followed through its events to its summary, the library files present and hashed equal,
+// nothing imported twice, cancel, the library setting, sealing once a destination appears, and
+// the plug/unplug watcher. No mount is needed: the folder is the source, as the CLI allows.
+
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ApiEventMessage, ApiMethod, ApiReply, ImportOutcomeView } from '../../src/shared/api.js';
+import { CoreApi } from '../../src/main/api/dispatch.js';
+import { encodeCardLink } from '../../src/main/core/delivery/card.js';
+import { STAGING_DIR } from '../../src/main/core/intake/importer.js';
+import { InswarmNode } from '../../src/main/core/node.js';
+import { generateIdentity } from '../../src/main/core/seal/age-keys.js';
+import { makeJpeg } from '../helpers/jpeg.js';
+import { eventually } from '../helpers/node-proc.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const opened: { node: InswarmNode; api: CoreApi }[] = [];
+afterEach(async () => {
+  for (const { node, api } of opened.splice(0)) {
+    api.close();
+    await node.close();
+  }
+});
+
+/** The phone: 5 distinct photos, one of them again in another folder, an empty photo, a video. */
+const PHOTOS = [
+  ['DCIM/100APPLE/IMG_0001.JPG', '2024:05:06 07:08:09', 1],
+  ['DCIM/100APPLE/IMG_0002.JPG', '2024:05:06 08:00:00', 2],
+  ['DCIM/100APPLE/IMG_0003.JPG', '2024:06:01 12:00:00', 3],
+  ['DCIM/Camera/PXL_0001.jpg', '2023:12:31 23:59:59', 4],
+  ['DCIM/Camera/PXL_0002.jpg', '2023:01:02 03:04:05', 5],
+] as const;
+
+async function setup(options: { destination?: boolean } = {}) {
+  const volumes = await tempDir('inswarm-import-volumes');
+  const phone = join(volumes, 'PHONE');
+  for (const [path, date, seed] of PHOTOS) {
+    await mkdir(join(phone, path, '..'), { recursive: true });
+    await writeFile(join(phone, path), makeJpeg(date, { seed }));
+  }
+  await mkdir(join(phone, 'DCIM/Camera/copies'), { recursive: true });
+  await writeFile(join(phone, 'DCIM/Camera/copies/IMG_0001 copy.JPG'), makeJpeg(PHOTOS[0][1], { seed: PHOTOS[0][2] }));
+  await writeFile(join(phone, 'DCIM/Camera/EMPTY.JPG'), Buffer.alloc(0));
+  await writeFile(join(phone, 'DCIM/Camera/VID_0001.mp4'), Buffer.from('not really a video, but bytes to copy'));
+  const dataDir = await tempDir('inswarm-import-api');
+  const node = await InswarmNode.open(dataDir, { sourceRoots: { parents: [volumes], volumes: [], gvfs: null }, ptp: false });
+  if (options.destination !== false) node.destinations.setRecipient((await generateIdentity()).recipient, 'home');
+  const api = new CoreApi(node, {
+    name: 'test',
+    linked: () => [],
+    seen: () => 0,
+    discoveryWarning: () => null,
+    network: () => null,
+    addManualPeer: () => undefined,
+    removeManualPeer: () => undefined,
+  });
+  opened.push({ node, api });
+  const events: ApiEventMessage[] = [];
+  api.subscribe((m) => events.push(m));
+  const call = async <M extends ApiMethod>(method: M, args?: unknown) => (await api.dispatch(method, args)) as ApiReply<M>;
+  const ok = async <M extends ApiMethod>(method: M, args?: unknown) => {
+    const reply = await call(method, args);
+    if (!reply.ok) throw new Error(`${method} failed: ${reply.code} ${reply.message}`);
+    return reply.result;
+  };
+  /** Starts an import and resolves with the `import:done` event that ends it. */
+  const importAndWait = async (args: unknown): Promise<ImportOutcomeView> => {
+    const done = new Promise<ImportOutcomeView>((resolve) => {
+      const off = api.subscribe((m) => {
+        if (m.event !== 'import:done') return;
+        off();
+        resolve(m.payload as ImportOutcomeView);
+      });
+    });
+    await ok('importStart', args);
+    return done;
+  };
+  return { node, api, call, ok, importAndWait, events, phone, volumes, dataDir };
+}
+
+async function libraryFiles(library: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (e.name === STAGING_DIR) continue;
+      const full = join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else out.set(relative(library, full).split('\\').join('/'), createHash('sha256').update(await readFile(full)).digest('hex'));
+    }
+  };
+  await walk(library);
+  return out;
+}
+
+const sha = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+
+describe('import API', () => {
+  it('lists the plugged-in source with counts and pages its files', async () => {
+    const { ok, dataDir } = await setup();
+    const state = await ok('importSources');
+    expect(state.library).toBe(join(dataDir, 'Photos'));
+    expect(state.running).toBeNull();
+    expect(state.last).toBeNull();
+    expect(state.sources).toEqual([expect.objectContaining({ id: 'vol-PHONE', name: 'PHONE', kind: 'volume', photos: 7, videos: 1, newFiles: 8 })]);
+    expect(state.hints.every((h) => typeof h.installed === 'boolean' && (h.installed || h.hint.length > 0))).toBe(true);
+    const first = await ok('importScan', { source: 'vol-PHONE', limit: 5 });
+    const second = await ok('importScan', { source: 'vol-PHONE', offset: 5, limit: 5 });
+    expect(first.total).toBe(8);
+    expect(second.offset).toBe(5);
+    const paths = [...first.files, ...second.files].map((f) => f.path);
+    expect(paths).toHaveLength(8);
+    expect(paths).toEqual([...paths].sort());
+    expect(paths).toContain('DCIM/100APPLE/IMG_0001.JPG');
+    expect(first.files[0]).toMatchObject({ name: 'IMG_0001.JPG', kind: 'photo', imported: false });
+  });
+
+  it('gives thumbnails only for files the source lists, never for a path from elsewhere', async () => {
+    const { call, ok, phone, volumes } = await setup();
+    const thumb = await ok('importThumbnail', { source: phone, path: 'DCIM/100APPLE/IMG_0002.JPG' });
+    expect(thumb.dataUrl).toMatch(/^data:image\/jpeg;base64,\/9j\//);
+    expect(Buffer.from(thumb.dataUrl!.split(',')[1]!, 'base64')).toEqual(await readFile(join(phone, 'DCIM/100APPLE/IMG_0002.JPG')));
+    // A real JPEG beside the phone, reached by climbing out of it, and an absolute path: refused.
+    await writeFile(join(volumes, 'secret.jpg'), makeJpeg('2020:01:01 00:00:00', { seed: 99 }));
+    for (const path of ['../secret.jpg', 'DCIM/../../secret.jpg', join(volumes, 'secret.jpg'), '/etc/passwd']) {
+      expect(await call('importThumbnail', { source: phone, path }), path).toMatchObject({ ok: false, code: 'E_NOT_FOUND' });
+    }
+    expect(await call('importThumbnail', { source: 'vol-PHONE', path: 'DCIM/Camera/VID_0001.mp4' })).toEqual({ ok: true, result: { dataUrl: null } });
+    expect(await call('importThumbnail', { source: 'vol-NOPE', path: 'DCIM/100APPLE/IMG_0002.JPG' })).toMatchObject({ ok: false, code: 'E_NOT_FOUND' });
+    expect(await call('importThumbnail', { source: 'PHONE/..', path: 'x' })).toMatchObject({ ok: false, code: 'E_USAGE' });
+  });
+
+  it('imports with progress events into dated library files, then nothing twice', async () => {
+    const { ok, call, importAndWait, events, phone, node } = await setup();
+    const outcome = await importAndWait({ source: phone });
+    expect(outcome.error).toBeNull();
+    expect(outcome.cancelled).toBe(false);
+    const s = outcome.summary!;
+    // 5 photos and the video are new; the copy in another folder is the same content; the empty file is unreadable.
+    expect({ imported: s.imported, alreadyImported: s.alreadyImported, unreadable: s.unreadable, stopped: s.stopped }).toEqual({ imported: 6, alreadyImported: 1, unreadable: 1, stopped: null });
+    expect(s.sealedBlobs).toBe(6);
+    expect(s.sealPending).toBe(0);
+    const progress = events.filter((m) => m.event === 'import:progress').map((m) => m.payload as { source: string; progress: { phase: string; filesTotal: number } });
+    expect(progress.some((p) => p.progress.phase === 'copying' && p.progress.filesTotal === 8)).toBe(true);
+    expect(progress.every((p) => p.source === s.source)).toBe(true);
+
+    const library = (await ok('importSources')).library;
+    const files = await libraryFiles(library);
+    expect([...files.keys()].sort()).toEqual(
+      ['2023/01/02/PXL_0002.jpg', '2023/12/31/PXL_0001.jpg', '2024/05/06/IMG_0001.JPG', '2024/05/06/IMG_0002.JPG', '2024/06/01/IMG_0003.JPG', expect.stringMatching(/^\d{4}\/\d{2}\/\d{2}\/VID_0001\.mp4$/)].sort(),
+    );
+    for (const [path] of PHOTOS) {
+      const name = path.split('/').pop()!;
+      const [libPath] = [...files].find(([p]) => p.endsWith(`/${name}`))!;
+      expect(files.get(libPath), name).toBe(await sha(join(phone, path)));
+    }
+    expect(node.ledger.outboxSummary().reduce((n, r) => n + r.count, 0)).toBe(6);
+
+    const state = await ok('importSources');
+    expect(state.last).toMatchObject({ source: s.source, summary: { imported: 6 } });
+    expect(state.sources[0]).toMatchObject({ newFiles: 1 }); // only the empty file is still "new"
+    expect((await ok('importScan', { source: phone })).files.filter((f) => !f.imported).map((f) => f.path)).toEqual(['DCIM/Camera/EMPTY.JPG']);
+    expect(node.ledger.listEvents({ limit: 50 }).some((e) => e.type === 'import:done')).toBe(true);
+
+    // Again, new only and then all: nothing copied, nothing sealed twice.
+    const again = await importAndWait({ source: 'vol-PHONE' });
+    expect(again.summary).toMatchObject({ imported: 0, skippedKnown: 7, unreadable: 1 });
+    const all = await importAndWait({ source: 'vol-PHONE', mode: 'all' });
+    expect(all.summary).toMatchObject({ imported: 0, alreadyImported: 7, unreadable: 1 });
+    expect((await libraryFiles(library)).size).toBe(6);
+    expect(node.ledger.outboxSummary().reduce((n, r) => n + r.count, 0)).toBe(6);
+    expect(await call('importStart', { source: 'PHONE' })).toMatchObject({ ok: false, code: 'E_NOT_FOUND' });
+    expect(await call('importStart', { source: phone, mode: 'some' })).toMatchObject({ ok: false, code: 'E_USAGE' });
+    expect(await call('importStart', { source: phone, only: [] })).toMatchObject({ ok: false, code: 'E_USAGE' });
+  });
+
+  it('imports a selection (a file and no other), one import at a time, and cancels', async () => {
+    const { ok, call, importAndWait, phone, api, node } = await setup();
+    const picked = await importAndWait({ source: phone, only: ['DCIM/100APPLE/IMG_0003.JPG'] });
+    expect(picked.summary).toMatchObject({ imported: 1, considered: 1 });
+    const library = (await ok('importSources')).library;
+    expect([...(await libraryFiles(library)).keys()]).toEqual(['2024/06/01/IMG_0003.JPG']);
+
+    // A second start while one runs is refused; cancel ends the running one as cancelled.
+    const done = new Promise<ImportOutcomeView>((resolve) => {
+      const off = api.subscribe((m) => {
+        if (m.event === 'import:done') {
+          off();
+          resolve(m.payload as ImportOutcomeView);
+        }
+      });
+    });
+    await ok('importStart', { source: phone, mode: 'all' });
+    expect(await call('importStart', { source: phone })).toMatchObject({ ok: false, code: 'E_USAGE' });
+    expect(node.intake.running()).toMatchObject({ source: 'vol-PHONE', name: 'PHONE' });
+    await ok('importCancel');
+    const cancelled = await done;
+    expect(cancelled).toMatchObject({ cancelled: true, summary: null, error: null });
+    expect((await ok('importSources')).running).toBeNull();
+    // The next import brings in the rest, each once.
+    const rest = await importAndWait({ source: phone });
+    expect(rest.summary!.imported + rest.summary!.alreadyImported + rest.summary!.skippedKnown).toBe(7);
+    expect((await libraryFiles(library)).size).toBe(6);
+  });
+
+  it('sets the library (full paths only) and seals waiting imports once a destination is added', async () => {
+    const { ok, call, importAndWait, phone, node } = await setup({ destination: false });
+    expect(await call('setImportLibrary', { path: 'relative/Photos' })).toMatchObject({ ok: false, code: 'E_USAGE' });
+    const chosen = join(await tempDir('inswarm-import-lib'), 'My Photos');
+    expect((await ok('setImportLibrary', { path: chosen })).library).toBe(chosen);
+    const outcome = await importAndWait({ source: phone });
+    expect(outcome.summary).toMatchObject({ imported: 6, sealedBlobs: 0, waitingForDestination: true, library: chosen });
+    expect((await libraryFiles(chosen)).size).toBe(6);
+    expect((await ok('importSources')).sealPending).toBe(6);
+    // Changing the library now would strand the waiting items: refused.
+    expect(await call('setImportLibrary', { path: join(chosen, '..', 'Other') })).toMatchObject({ ok: false, code: 'E_USAGE' });
+    const key = await generateIdentity();
+    const link = encodeCardLink({ label: 'bucket', recipient: key.recipient, endpoint: { kind: 's3', bucket: 'photos', prefix: 'in', region: 'us-east-1', endpoint: null, forcePathStyle: false } });
+    await ok('importCard', { link, makeDefault: true });
+    await node.intake.sealIfReady();
+    expect((await ok('importSources')).sealPending).toBe(0);
+    expect(node.ledger.outboxSummary().reduce((n, r) => n + r.count, 0)).toBe(6);
+  });
+
+  it('reports phones and cards plugged in and out', async () => {
+    const { node, events, volumes } = await setup();
+    node.intake.watch();
+    await eventually(async () => events.some((m) => m.event === 'source:added' && (m.payload as { name: string }).name === 'PHONE'), 10_000, 'the PHONE already present');
+    const card = join(volumes, 'CARD');
+    await mkdir(join(card, 'DCIM', '100CANON'), { recursive: true });
+    await eventually(async () => events.some((m) => m.event === 'source:added' && (m.payload as { root: string }).root === card), 15_000, 'source:added for CARD');
+    await rm(card, { recursive: true });
+    await eventually(async () => events.some((m) => m.event === 'source:removed' && (m.payload as { root: string }).root === card), 15_000, 'source:removed for CARD');
+  }, 40_000);
+});
