@@ -24,20 +24,6 @@ import jpeg from 'jpeg-js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'inswarm.js');
 
-const USAGE = `Usage: npm run demo -- [--nodes N] [--photos N] [--auto] [--keep] [--ui-port PORT]
-
-A simulated venue on this machine: N Inswarm nodes on 127.0.0.1 (node 1 takes the photos, the
-others volunteer), a home receiver, photos spreading as encrypted replicas, then "go home": node 1
-leaves and the volunteers, now at home, deliver every photo to the receiver's library.
-
-Options:
-  --nodes N       nodes in the venue, 2 to ${16} (default 5)
-  --photos N      sample photos to back up, 1 to 200 (default 12)
-  --auto          go home as soon as every photo has its replicas, and exit when all are delivered
-                  (without it: wait for Enter, and keep running until Ctrl+C)
-  --keep          keep the demo's folder (data folders, library, logs) when it ends
-  --ui-port PORT  the port of the window's address on 127.0.0.1 (default: a free one)`;
-
 /** Limits of the simulation: more nodes than this only slow a laptop down. */
 const MAX_NODES = 16;
 const MAX_PHOTOS = 200;
@@ -51,6 +37,20 @@ const DELIVER_WITHIN_MS = 180_000;
 /** A process gets this long to stop after SIGINT before it is killed. */
 const STOP_GRACE_MS = 15_000;
 const NAMES = ['ana', 'ben', 'chloe', 'dev', 'eli', 'fay', 'gus', 'hana', 'ivo', 'jun', 'kai', 'lea', 'mo', 'nia', 'oli', 'pia'];
+
+const USAGE = `Usage: npm run demo -- [--nodes N] [--photos N] [--auto] [--keep] [--ui-port PORT]
+
+A simulated venue on this machine: N Inswarm nodes on 127.0.0.1 (node 1 takes the photos, the
+others volunteer), a home receiver, photos spreading as encrypted replicas, then "go home": node 1
+leaves and the volunteers, now at home, deliver every photo to the receiver's library.
+
+Options:
+  --nodes N       nodes in the venue, 2 to ${MAX_NODES} (default 5)
+  --photos N      sample photos to back up, 1 to ${MAX_PHOTOS} (default 12)
+  --auto          go home as soon as every photo has its replicas, and exit when all are delivered
+                  (without it: wait for Enter, and keep running until Ctrl+C)
+  --keep          keep the demo's folder (data folders, library, logs) when it ends
+  --ui-port PORT  the port of the window's address on 127.0.0.1 (default: a free one)`;
 
 // ---- sample photos ----
 
@@ -409,7 +409,8 @@ async function main(argv) {
     else args.push('--no-ui');
     node.proc = new Proc(node.name, args, { INSWARM_DATA: node.data }, join(logs, `${node.name}.log`));
   }
-  await Promise.all(nodes.map((node) => node.proc.waitFor('Listening for peers')));
+  // A node prints its window's address last, after "Listening for peers".
+  await Promise.all(nodes.map((node) => node.proc.waitFor(uiNodes.has(node.i) ? 'Open the app:' : 'Listening for peers')));
   const urlOf = (node) => /Open the app: (\S+)/.exec(node.proc.out)?.[1] ?? '(no address printed)';
   console.log('');
   console.log(`Open the app (node 2, ${volunteers[0].name}, a volunteer): ${urlOf(volunteers[0])}`);

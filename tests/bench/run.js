@@ -6,10 +6,12 @@
 // 1 if a suite could not finish, 2 for a bad command line, 130 on Ctrl+C.
 
 import { UsageError, checkBuild, machineContext, removeTempDirs, versionOf } from './harness.js';
+import * as importSuite from './import.js';
 import * as seal from './seal.js';
 import * as transfer from './transfer.js';
+import * as ui from './ui.js';
 
-const SUITES = [seal, transfer];
+const SUITES = [seal, transfer, ui, importSuite];
 
 const USAGE = `Usage: npm run bench -- [SUITE [OPTIONS…]]
 

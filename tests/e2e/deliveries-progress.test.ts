@@ -27,19 +27,18 @@ describe('Deliveries: a transfer’s progress bar', () => {
     const receiverData = join(work, 'receiver');
     const library = join(work, 'Photos');
     const key = join(work, 'key.txt');
-    const recipient = await inswarmOk(['keygen', '--out', key], receiverData);
+    // Two data folders made side by side (each command is a process).
+    const [recipient, originId] = await Promise.all([inswarmOk(['keygen', '--out', key], receiverData), inswarmOk(['id'], node)]);
     const receiverId = await inswarmOk(['id'], receiverData);
-    const originId = await inswarmOk(['id'], node);
     await inswarmOk(['receive', 'enroll', originId, '--label', 'laptop'], receiverData);
     const port = await freePort();
     const receiver = startInswarm(receiverData, ['receive', '--library', library, '--identity', key, '--listen', `127.0.0.1:${port}`]);
     await receiver.waitFor('Receiver ID');
 
     await inswarmOk(['dest', 'create', 'home', '--recipient', recipient, '--receiver', `https://127.0.0.1:${port}`, '--receiver-id', receiverId, '--default'], node);
-    await inswarmOk(['caps', 'set', '--deliver', '5MB/s'], node);
     const content = randomBytes(BLOB_BYTES);
     const file = join(work, 'clip.mp4');
-    await writeFile(file, content);
+    await Promise.all([inswarmOk(['caps', 'set', '--deliver', '5MB/s'], node), writeFile(file, content)]);
     const blobId = (await inswarmOk(['add', file], node)).split('\t')[0]!;
 
     const n = startNode(node, ['--listen', '127.0.0.1:0', '--no-mdns', '--name', 'laptop']);

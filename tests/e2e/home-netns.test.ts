@@ -86,6 +86,23 @@ describe.skipIf(problem !== null)('Settings: this network is home', () => {
     return proc;
   };
 
+  /** What the node itself says (its published runtime view and deliveries), for failure messages. */
+  const explain = async (data: string, node: Proc): Promise<string> => {
+    const status = await inswarmOk(['status', '--json'], data).catch((err: Error) => err.message);
+    return `\n--- inswarm status --json:\n${status}\n--- node output:\n${node.out}`;
+  };
+  /** expect.poll, but a timeout says what the core saw meanwhile. */
+  const until = async <T>(what: string, data: string, node: Proc, fn: () => Promise<T>, check: (v: T) => boolean, timeoutMs: number): Promise<void> => {
+    const started = Date.now();
+    let last: T | undefined;
+    while (Date.now() - started < timeoutMs) {
+      last = await fn();
+      if (check(last)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(last)}${await explain(data, node)}`);
+  };
+
   test('a click on "This network is home" starts the delivery of the pending photo', { timeout: 120_000 }, async () => {
     const work = await tempDir('inswarm-e2e-home');
     const receiverData = join(work, 'receiver');
@@ -112,15 +129,16 @@ describe.skipIf(problem !== null)('Settings: this network is home', () => {
     await showView(page, 'settings');
     const current = page.getByTestId('current-network');
     // At the venue: the window shows the venue router, and it is not home.
-    await expect.poll(() => current.textContent(), { timeout: 30_000 }).toContain(venue.mac);
+    await until('the window to show the venue router', data, node, () => current.textContent(), (t) => t?.includes(venue.mac) === true, 30_000);
     expect(await current.getAttribute('data-home')).toBe('');
 
     // The laptop gets home: the window follows the network, still not home, nothing delivered.
     await switchGateway(laptop, home);
-    await expect.poll(() => current.textContent(), { timeout: 30_000 }).toContain(home.mac);
+    await until('the window to show the home router', data, node, () => current.textContent(), (t) => t?.includes(home.mac) === true, 30_000);
     expect(await current.getAttribute('data-home')).toBe('');
     expect(await page.getByTestId('is-home').count()).toBe(0);
     expect(await libraryFiles(library)).toEqual([]);
+    await page.getByTestId('settings-homes').scrollIntoViewIfNeeded();
     await screenshot(page, 'e2e-home-before-mark');
 
     await page.getByTestId('mark-home').click();
@@ -130,13 +148,13 @@ describe.skipIf(problem !== null)('Settings: this network is home', () => {
 
     // Delivery starts by itself: the photo is in the library, filed by its EXIF date, byte for byte.
     const expected = `2026/05/17/${PHOTO}`;
-    await expect.poll(() => libraryFiles(library), { timeout: 60_000 }).toEqual([expected]);
+    await until('the photo in the library', data, node, () => libraryFiles(library), (f) => f.length === 1 && f[0] === expected, 60_000);
     expect(createHash('sha256').update(await readFile(join(library, expected))).digest('hex')).toBe(createHash('sha256').update(photo).digest('hex'));
 
     await showView(page, 'deliveries');
     await expect.poll(() => page.getByTestId('deliveries-home').getAttribute('data-home'), { timeout: 20_000 }).toBe('true');
     const row = page.locator(`[data-testid="delivery-row"][data-blob-id="${blobId}"]`);
-    await expect.poll(() => row.getAttribute('data-state'), { timeout: 20_000 }).toBe('delivered');
+    await until('the row to show delivered', data, node, () => row.getAttribute('data-state'), (v) => v === 'delivered', 20_000);
     expect(await row.locator('[data-testid="delivery-progress"]').getAttribute('aria-valuenow')).toBe('100');
     await screenshot(page, 'e2e-home-delivered');
     await showView(page, 'overview');

@@ -36,16 +36,14 @@ describe('Settings: the disk cap slider', () => {
   it('moved to 0 makes the core decline the next offer; moved back up lets the next one in', { timeout: 120_000 }, async () => {
     const work = await tempDir('inswarm-e2e-cap');
     const [origin, holder] = [join(work, 'origin'), join(work, 'holder')];
-    const recipient = await inswarmOk(['keygen', '--out', join(work, 'key.txt')], origin);
+    const [recipient, holderId] = await Promise.all([inswarmOk(['keygen', '--out', join(work, 'key.txt')], origin), inswarmOk(['id'], holder)]);
     await inswarmOk(['dest', 'set', recipient], origin);
     await inswarmOk(['caps', 'set', '--replicas', '1'], origin);
-    const holderId = await inswarmOk(['id'], holder);
 
     const holderPort = await freePort();
     const h = startNode(holder, ['--listen', `127.0.0.1:${holderPort}`, '--no-mdns', '--name', 'holder']);
-    await h.waitFor('Open the app:');
     const o = startNode(origin, ['--listen', '127.0.0.1:0', '--no-mdns', '--name', 'origin', '--no-ui', '--peer', `127.0.0.1:${holderPort}`]);
-    await o.waitFor('Listening for peers');
+    await Promise.all([h.waitFor('Open the app:'), o.waitFor('Listening for peers')]);
     await eventually(async () => (JSON.parse(await inswarmOk(['status', '--json'], origin)) as { running: { linked: unknown[] } | null }).running?.linked.length === 1, 30_000, 'the origin to link with the holder');
 
     const browser = await launchBrowser();
