@@ -34,6 +34,12 @@ export interface Bridge {
   subscribe(listener: (message: ApiEventMessage) => void): () => void;
 }
 
+/**
+ * Not a core event: the bridge's own signal that its event stream (re)opened. Events sent while
+ * it was closed or still opening are lost, so every view refetches on it.
+ */
+export const RESYNC_EVENT = 'bridge:resync';
+
 /** The name of the meta tag the headless bridge puts the CSRF token in. */
 export const CSRF_META = 'inswarm-csrf';
 /** The header the headless bridge expects the CSRF token in. */
@@ -65,6 +71,9 @@ function webBridge(): Bridge {
     const url = new URL('/api/events', window.location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     socket = new WebSocket(url);
+    socket.onopen = () => {
+      for (const l of listeners) l({ event: RESYNC_EVENT as ApiEventMessage['event'], payload: null });
+    };
     socket.onmessage = (e) => {
       let message: ApiEventMessage;
       try {

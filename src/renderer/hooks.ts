@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ApiArgs, ApiEvent, ApiEventMessage, ApiMethod, ApiResult } from '../shared/api.js';
-import { ApiError, type Bridge } from './bridge.js';
+import { ApiError, RESYNC_EVENT, type Bridge } from './bridge.js';
 
 /** Shortest time between two refreshes caused by events (progress events come many per second). */
 const REFRESH_MIN_INTERVAL_MS = 500;
@@ -47,12 +47,12 @@ export function useCall<M extends ApiMethod>(bridge: Bridge, method: M, args: Ap
   useEffect(refresh, [refresh]);
   const events = refreshOn === 'all' ? 'all' : refreshOn.join(',');
   useEffect(() => {
-    if (events === '') return undefined;
     const wanted = events === 'all' ? null : new Set(events.split(','));
     let last = 0;
     let timer: ReturnType<typeof setTimeout> | null = null;
     const unsubscribe = bridge.subscribe((m) => {
-      if (wanted !== null && !wanted.has(m.event)) return;
+      // A (re)opened event stream may have missed events: refetch whatever this call listens to.
+      if ((m.event as string) !== RESYNC_EVENT && (events === '' || (wanted !== null && !wanted.has(m.event)))) return;
       const wait = last + REFRESH_MIN_INTERVAL_MS - Date.now();
       if (wait <= 0) {
         last = Date.now();

@@ -32,6 +32,7 @@ import type { InswarmNode } from '../core/node.js';
 import { RateMeter } from '../core/rate-meter.js';
 import { exifThumbnail } from '../core/views/thumbnail.js';
 import { AppQueries } from '../core/views/app-queries.js';
+import { OutboxFiles } from '../core/outbox/outbox-files.js';
 import type { ApiHost } from './api-host.js';
 
 /** A photo at most this large is its own thumbnail when it carries no EXIF thumbnail. */
@@ -141,7 +142,8 @@ export class CoreApi implements ApiHost {
           name: runtime.name,
           network: runtime.network(),
           peersLinked: runtime.linked().length,
-          peersSeen: runtime.seen(),
+          // A peer that dialled us was never "heard of" by discovery, but it is certainly nearby.
+          peersSeen: Math.max(runtime.seen(), runtime.linked().length),
           discoveryWarning: runtime.discoveryWarning(),
           caps,
           volume,
@@ -311,7 +313,7 @@ function failure(err: unknown): ApiReply {
  * cameras embed in EXIF, else the photo itself when small. Null when the file moved or is no JPEG.
  */
 async function thumbnailOf(node: InswarmNode, blobId: string): Promise<string | null> {
-  const file = node.ledger.outboxFiles(blobId)[0];
+  const file = new OutboxFiles(node.ledger).of(blobId)[0];
   if (file === undefined) return null;
   return photoThumbnail(file.sourcePath, file.size);
 }

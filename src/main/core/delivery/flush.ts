@@ -210,6 +210,7 @@ export class Deliverer {
         if (head.receipt !== null) proof = { kind: 'receipt', receipt: head.receipt };
       } else {
         this.deliveries.setState(blobId, 'uploading', 0);
+        events.emit('delivery:progress', { blobId, sent: 0, size }); // the UI learns "uploading" now, not at the first chunk
         let lastEvent = 0;
         proof = await client.upload({
           blobId,

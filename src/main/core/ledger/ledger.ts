@@ -42,17 +42,6 @@ export interface OutboxRow {
   state: OutboxState;
 }
 
-/** One file sealed into an own blob. */
-export interface OutboxFileRow {
-  idx: number;
-  name: string;
-  /** Absolute path it was added from; it may have moved or gone since. */
-  sourcePath: string;
-  size: number;
-  sha256: string;
-  capturedAt: number | null;
-}
-
 export interface HeldRow {
   blobId: string;
   originId: string;
@@ -134,9 +123,6 @@ const HELD_COLUMNS = `blob_id AS blobId, origin_id AS originId, size, bytes_rece
 export const LEDGER_SQL = {
   addOutbox: `INSERT INTO outbox (blob_id, size, destination_id, label, file_count, plaintext_bytes, captured_at, created_at, state)
     VALUES (@blobId, @size, @destinationId, @label, @fileCount, @plaintextBytes, @capturedAt, @createdAt, @state)`,
-  addOutboxFile: `INSERT INTO outbox_files (blob_id, idx, name, source_path, size, sha256, captured_at)
-    VALUES (@blobId, @idx, @name, @sourcePath, @size, @sha256, @capturedAt)`,
-  outboxFiles: `SELECT idx, name, source_path AS sourcePath, size, sha256, captured_at AS capturedAt FROM outbox_files WHERE blob_id = @blobId ORDER BY idx`,
   getOutbox: `SELECT blob_id AS blobId, size, destination_id AS destinationId, label, file_count AS fileCount,
     plaintext_bytes AS plaintextBytes, captured_at AS capturedAt, created_at AS createdAt, state
     FROM outbox WHERE blob_id = @blobId`,
@@ -266,18 +252,6 @@ export class Ledger {
   addOutbox(row: OutboxRow): void {
     assertBlobId(row.blobId);
     guard(`adding blob ${short(row.blobId)} to the outbox`, () => this.q.addOutbox.run(row));
-  }
-
-  /** Records one file of an own blob (its name and where it came from); in addOutbox's transaction. */
-  addOutboxFile(row: OutboxFileRow & { blobId: string }): void {
-    assertBlobId(row.blobId);
-    guard('recording a file of an own blob', () => this.q.addOutboxFile.run(row));
-  }
-
-  /** The files sealed into an own blob, in archive order. */
-  outboxFiles(blobId: string): OutboxFileRow[] {
-    assertBlobId(blobId);
-    return guard('reading an own blob\'s files', () => this.q.outboxFiles.all({ blobId }) as OutboxFileRow[]);
   }
 
   /** One outbox row, for placement and delivery decisions. */

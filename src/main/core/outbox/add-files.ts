@@ -4,6 +4,7 @@
 
 import { resolve } from 'node:path';
 import { DestinationStore } from '../delivery/destinations.js';
+import { OutboxFiles } from './outbox-files.js';
 import { InswarmError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { BlobStore } from '../store/blob-store.js';
@@ -47,6 +48,7 @@ export async function addToOutbox(parts: AddFilesParts, groups: readonly (readon
   const recipient = parseRecipient(destination.card.recipient);
   const now = parts.now ?? Date.now;
   const added: AddedBlob[] = [];
+  const files = new OutboxFiles(parts.ledger);
   for (const group of groups) {
     const { path, handle } = await parts.store.createTemp();
     let sealed: SealResult;
@@ -77,7 +79,7 @@ export async function addToOutbox(parts: AddFilesParts, groups: readonly (readon
           state: 'sealed',
         });
         for (const [idx, file] of sealed.files.entries()) {
-          parts.ledger.addOutboxFile({
+          files.add({
             blobId: sealed.blobId,
             idx,
             name: file.name,

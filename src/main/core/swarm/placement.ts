@@ -133,8 +133,7 @@ export class Placement {
       let needed = k - stored - activeHolders.size;
       if (needed <= 0) continue;
       const done = new Set(ledger.placementsOf(blob.blobId).filter((p) => p.state === 'stored').map((p) => p.holderId));
-      const candidates = this.parts
-        .peers()
+      const candidates = shuffled(this.parts.peers())
         .filter((p) => !p.session.isClosed && !done.has(p.deviceId) && !activeHolders.has(p.deviceId))
         .filter((p) => (this.perPeer.get(p.deviceId) ?? 0) < MAX_OUTBOUND_PER_LINK)
         .filter((p) => (this.retryAt.get(`${blob.blobId}/${p.deviceId}`) ?? 0) <= now)
@@ -297,4 +296,18 @@ export class Placement {
     }
     return position - offset;
   }
+}
+
+/**
+ * A random order, so that the stable sort by free space and throughput breaks ties at random:
+ * otherwise holders with equal free space would get every blob in the same order (the first two
+ * of five volunteers holding everything while the others hold nothing).
+ */
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }

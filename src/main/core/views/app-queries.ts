@@ -10,9 +10,9 @@ const HELD_COLUMNS = `blob_id AS blobId, size, origin_id AS originId, received_a
   bytes_received AS bytesReceived, state`;
 /** ORDER BY per sort key; each has an index ending in blob_id, so pages are stable on ties. */
 const HELD_ORDER = {
-  received: 'received_at',
-  size: 'size',
-  expires: 'expires_at',
+  received: { column: 'received_at', index: 'held_live_by_received' },
+  size: { column: 'size', index: 'held_live_by_size' },
+  expires: { column: 'expires_at', index: 'held_live_by_expires' },
 } as const;
 
 const BACKUP_STATES = {
@@ -22,8 +22,17 @@ const BACKUP_STATES = {
   delivered: `('delivered')`,
 } as const;
 
-function heldPageSql(column: string, dir: 'ASC' | 'DESC'): string {
-  return `SELECT ${HELD_COLUMNS} FROM held WHERE state IN (${LIVE_HELD}) ORDER BY ${column} ${dir}, blob_id ${dir} LIMIT @limit OFFSET @offset`;
+/**
+ * A page of live replicas in one order. The inner query walks the partial index of that order
+ * (004-held-list.sql) and skips `offset` entries without touching the table; the outer one fetches
+ * only the rows of the page. The IN list must read exactly as in the index's WHERE for SQLite to use it.
+ */
+function heldPageSql(order: { column: string; index: string }, dir: 'ASC' | 'DESC'): string {
+  const by = `ORDER BY ${order.column} ${dir}, blob_id ${dir}`;
+  // INDEXED BY: left to itself the planner prefers held_by_expiry's state prefix and sorts 10^6 rows.
+  return `SELECT ${HELD_COLUMNS} FROM held WHERE rowid IN (
+      SELECT rowid FROM held INDEXED BY ${order.index} WHERE state IN (${LIVE_HELD}) ${by} LIMIT @limit OFFSET @offset
+    ) ${by}`;
 }
 
 function backupsSql(states: string): string {
