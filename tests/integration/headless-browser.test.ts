@@ -103,7 +103,8 @@ describe('the printed URL in Chromium', () => {
     const message: ApiEventMessage = { event: 'delivery:delivered', payload: { blobId: 'c'.repeat(64), source: 'outbox', target: 'home', uploaded: 5 } };
     host.emit(message);
     await page.waitForFunction(() => (document.getElementById('events')?.textContent ?? '').includes('delivery:delivered'));
-    expect(await page.locator('#events li').first().textContent()).toBe(`${message.event} ${JSON.stringify(message.payload)}`);
+    // First the bridge's own "stream (re)opened: refetch" signal, then the core's event, as pushed.
+    expect(await page.locator('#events li').allTextContents()).toEqual(['bridge:resync null', `${message.event} ${JSON.stringify(message.payload)}`]);
   });
 
   it('refuses API calls and the event socket from a page on another 127.0.0.1 port, although its cookie travels along', async () => {
