@@ -47,8 +47,8 @@ export function usePagedRows<T, P>(options: PagedRowsOptions<T, P>): PagedRows<T
     const c = cache.current;
     const wanted = pagesForRange(range.current.first, Math.max(range.current.last, range.current.first + 1), c.pageSize);
     c.touch(wanted);
-    const todo = [...c.missing(wanted), ...wanted.filter((p) => stale.current.has(p) && c.has(p))];
-    for (const page of todo) {
+    const toFetch = [...c.missing(wanted), ...wanted.filter((p) => stale.current.has(p) && c.has(p))];
+    for (const page of toFetch) {
       if (inFlight.current.size >= MAX_IN_FLIGHT) break;
       if (inFlight.current.has(page)) continue;
       inFlight.current.add(page);

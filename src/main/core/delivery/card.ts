@@ -4,7 +4,7 @@
 //
 // Link format, version 1: a URL query, so that a person can read it and its QR code stays small
 // (a home-receiver card is ~250 characters, a QR code of 61×61 modules at level M).
-//   inswarm://dest?v=1&label=home&recipient=age1…&kind=receiver&url=https://nas.local:8443&receiverId=XXXXXXX-…
+//   inswarm://dest?v=1&label=home&recipient=age1…&kind=receiver&url=https://nas.local:8443&receiverId=RECEIVER-ID
 //   inswarm://dest?v=1&label=…&recipient=…&kind=s3&bucket=B&prefix=P&region=R[&endpoint=URL]&forcePathStyle=0|1
 //   inswarm://dest?v=1&label=…&recipient=…&kind=folder&path=/absolute/path
 // Values are percent-encoded UTF-8 (":", "/" and "@" stay as they are); each key appears once. We
