@@ -98,6 +98,7 @@ export class CoreApi implements ApiHost {
   private makeHandlers(): Handlers {
     const { node, runtime, queries } = this;
     const ledger = node.ledger;
+    const outboxFiles = new OutboxFiles(ledger); // prepared once, not per thumbnail
     const liveHeld = () => ledger.heldSummary().filter((s) => s.state === 'receiving' || s.state === 'held' || s.state === 'delivering');
     const manualList = (): string[] => (ledger.getSetting(MANUAL_PEERS_SETTING) as string[] | undefined) ?? [];
     const settings = async (): Promise<SettingsView> => {
@@ -188,7 +189,7 @@ export class CoreApi implements ApiHost {
         );
         return { total, offset, rows };
       },
-      thumbnail: async ({ blobId }) => ({ dataUrl: await thumbnailOf(node, blobId) }),
+      thumbnail: async ({ blobId }) => ({ dataUrl: await thumbnailOf(outboxFiles, blobId) }),
       peers,
       addPeer: async ({ address }) => {
         const parsed = parsePeerAddress(address);
@@ -312,8 +313,8 @@ function failure(err: unknown): ApiReply {
  * A small picture of an own blob's first photo, from the file it was added from: the thumbnail
  * cameras embed in EXIF, else the photo itself when small. Null when the file moved or is no JPEG.
  */
-async function thumbnailOf(node: InswarmNode, blobId: string): Promise<string | null> {
-  const file = new OutboxFiles(node.ledger).of(blobId)[0];
+async function thumbnailOf(outboxFiles: OutboxFiles, blobId: string): Promise<string | null> {
+  const file = outboxFiles.of(blobId)[0];
   if (file === undefined) return null;
   return photoThumbnail(file.sourcePath, file.size);
 }
