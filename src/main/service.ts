@@ -13,6 +13,7 @@ import type { ApiHost } from './api/api-host.js';
 import { MdnsDiscovery } from './core/discovery/mdns-discovery.js';
 import { MANUAL_PEERS_SETTING, parsePeerAddress, type ParsedPeerAddress } from './core/discovery/manual-peers.js';
 import { InswarmNode } from './core/node.js';
+import { DEFAULT_PORT } from './core/protocol/messages.js';
 import type { SessionInit } from './core/protocol/session.js';
 import { RateMeter } from './core/rate-meter.js';
 import type { PeerAddress } from './core/swarm/swarm.js';
@@ -24,8 +25,6 @@ const PURGE_INTERVAL_MS = 1_000;
 const RUNTIME_INTERVAL_MS = 2_000;
 /** How often the running node seals imported photos that wait for a destination (one count query when none wait). */
 const SEAL_PENDING_INTERVAL_MS = 5_000;
-/** The port peers find us on when none is given. */
-export const DEFAULT_PORT = 22_100;
 
 export interface ServiceOptions {
   readonly dataDir: string;

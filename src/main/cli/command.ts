@@ -2,6 +2,7 @@
 // unknown options and missing values are refused the same way everywhere).
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { InswarmNode } from '../core/node.js';
 
 /** Raised for a wrongly called command: exit status 2 and the command's usage. */
 export class UsageError extends Error {
@@ -57,4 +58,14 @@ export function requireString(values: CommandContext['values'], name: string): s
   const value = values[name];
   if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required.`);
   return value;
+}
+
+/**
+ * Opens the node of `dataDir`. The composition root is loaded on first use, not at start-up: it
+ * pulls in every subsystem (~0.25 s here), which `seal`, `open`, `verify`, `keygen` and `--help`
+ * never touch and should not pay for.
+ */
+export async function openNode(dataDir: string): Promise<InswarmNode> {
+  const { InswarmNode: Node } = await import('../core/node.js');
+  return Node.open(dataDir);
 }

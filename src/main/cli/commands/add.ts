@@ -1,6 +1,5 @@
 import { formatBytes } from '../../../shared/format.js';
-import { InswarmNode } from '../../core/node.js';
-import type { Command } from '../command.js';
+import { type Command, openNode } from '../command.js';
 
 export const add: Command = {
   name: 'add',
@@ -17,7 +16,7 @@ Options:
   positionals: [1, Number.MAX_SAFE_INTEGER],
   async run({ values, positionals, dataDir, print, note }) {
     const destination = typeof values['dest'] === 'string' ? values['dest'] : undefined;
-    const node = await InswarmNode.open(dataDir);
+    const node = await openNode(dataDir);
     try {
       let bytes = 0;
       for (const path of positionals) {

@@ -1,9 +1,8 @@
 import { formatBytes } from '../../../shared/format.js';
 import type { CapsView } from '../../../shared/status.js';
 import { parseDuration, parseRate, parseSize } from '../../../shared/units.js';
-import { InswarmNode } from '../../core/node.js';
 import type { Caps } from '../../core/swarm/caps.js';
-import { UsageError, type Command } from '../command.js';
+import { UsageError, type Command, openNode } from '../command.js';
 
 export const caps: Command = {
   name: 'caps',
@@ -38,7 +37,7 @@ export const caps: Command = {
   async run({ values, positionals, dataDir, print }) {
     const action = positionals[0];
     if (action !== 'show' && action !== 'set') throw new UsageError(`Unknown action "${action}": use "show" or "set".`);
-    const node = await InswarmNode.open(dataDir);
+    const node = await openNode(dataDir);
     try {
       let current: Caps = (await node.status()).caps;
       if (action === 'set') {

@@ -1,7 +1,6 @@
 import { formatBytes } from '../../../shared/format.js';
 import { InswarmError } from '../../core/errors.js';
-import { InswarmNode } from '../../core/node.js';
-import { UsageError, type Command } from '../command.js';
+import { UsageError, type Command, openNode } from '../command.js';
 
 export const deliver: Command = {
   name: 'deliver',
@@ -23,7 +22,7 @@ Options:
   positionals: [0, 0],
   async run({ values, dataDir, print, note }) {
     if (!values['now']) throw new UsageError('"inswarm deliver" needs --now (a running node delivers by itself on a home network).');
-    const node = await InswarmNode.open(dataDir);
+    const node = await openNode(dataDir);
     try {
       const report = await node.deliverNow();
       if (values['json']) print(JSON.stringify(report, null, 2));

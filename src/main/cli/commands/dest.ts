@@ -4,9 +4,8 @@ import { describeEndpoint, encodeCardLink, parseCardLink, parseS3Location, valid
 import type { DestinationCard, Endpoint } from '../../core/delivery/endpoint.js';
 import { renderQrTerminal, writeQrFile } from '../../core/delivery/qr.js';
 import { InswarmError } from '../../core/errors.js';
-import { InswarmNode } from '../../core/node.js';
 import { parseRecipient } from '../../core/seal/age-keys.js';
-import { UsageError, type Command, type CommandContext } from '../command.js';
+import { UsageError, type Command, type CommandContext, openNode } from '../command.js';
 
 /** S3's own default region, used when --region is left out (what the AWS SDK assumes too). */
 const DEFAULT_S3_REGION = 'us-east-1';
@@ -95,7 +94,7 @@ Options:
     const card = action === 'create' ? cardFromOptions(arg!, values) : action === 'import' ? importedCard(arg!, values) : undefined;
     if (action === 'set') parseRecipient(arg!);
 
-    const node = await InswarmNode.open(ctx.dataDir);
+    const node = await openNode(ctx.dataDir);
     try {
       const store = node.destinations;
       switch (action) {

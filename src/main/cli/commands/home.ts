@@ -1,8 +1,7 @@
 import { InswarmError } from '../../core/errors.js';
 import { probeForPlatform } from '../../core/homenet/fingerprint.js';
 import { HomeNetworkStore, type HomeNetwork, type NewHomeNetwork } from '../../core/homenet/home-networks.js';
-import { InswarmNode } from '../../core/node.js';
-import { UsageError, type Command } from '../command.js';
+import { UsageError, type Command, openNode } from '../command.js';
 
 export const home: Command = {
   name: 'home',
@@ -86,7 +85,7 @@ async function homeToAdd(values: Record<string, unknown>): Promise<NewHomeNetwor
 }
 
 async function withStore<T>(dataDir: string, fn: (store: HomeNetworkStore) => T): Promise<T> {
-  const node = await InswarmNode.open(dataDir);
+  const node = await openNode(dataDir);
   try {
     return fn(new HomeNetworkStore(node.ledger));
   } finally {

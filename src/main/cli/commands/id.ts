@@ -1,5 +1,4 @@
-import { InswarmNode } from '../../core/node.js';
-import type { Command } from '../command.js';
+import { type Command, openNode } from '../command.js';
 
 export const id: Command = {
   name: 'id',
@@ -11,7 +10,7 @@ characters with check characters). Peers pin it; the first run creates the ident
   options: {},
   positionals: [0, 0],
   async run({ dataDir, print }) {
-    const node = await InswarmNode.open(dataDir);
+    const node = await openNode(dataDir);
     try {
       print(node.identity.deviceId);
     } finally {

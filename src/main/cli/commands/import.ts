@@ -1,13 +1,12 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { formatBytes } from '../../../shared/format.js';
-import { InswarmNode } from '../../core/node.js';
 import { downloadAll } from '../../core/intake/gphoto2.js';
 import { Importer, STAGING_DIR, type ImportSourceRef, type ImportSummary } from '../../core/intake/importer.js';
 import type { ImportProgress } from '../../core/intake/progress.js';
 import { LIBRARY_SETTING, libraryPath, resolveSource, sourceRoots } from '../../core/intake/resolve.js';
 import { listSources, toolHints } from '../../core/intake/sources.js';
-import { UsageError, type Command, type CommandContext } from '../command.js';
+import { UsageError, type Command, type CommandContext, openNode } from '../command.js';
 
 export { LIBRARY_SETTING };
 /** Progress lines for people, at most this often (a pipe or log gets one line per interval). */
@@ -51,7 +50,7 @@ Options:
 };
 
 async function list({ values, dataDir, print, note }: CommandContext): Promise<void> {
-  const node = await InswarmNode.open(dataDir);
+  const node = await openNode(dataDir);
   try {
     const sources = await listSources({ roots: sourceRoots(), ledger: node.ledger });
     const tools = await toolHints();
@@ -71,7 +70,7 @@ async function list({ values, dataDir, print, note }: CommandContext): Promise<v
 }
 
 async function importFrom({ values, dataDir, print, note }: CommandContext, sourceArg: string): Promise<number> {
-  const node = await InswarmNode.open(dataDir);
+  const node = await openNode(dataDir);
   try {
     const library = typeof values['library'] === 'string' ? resolve(values['library']) : libraryPath(node.ledger, dataDir);
     if (typeof values['library'] === 'string') node.ledger.setSetting(LIBRARY_SETTING, library);

@@ -1,7 +1,6 @@
 import { probeForPlatform, type NetworkFingerprint } from '../../core/homenet/fingerprint.js';
 import { HomeNetworkStore, type HomeNetwork } from '../../core/homenet/home-networks.js';
-import { InswarmNode } from '../../core/node.js';
-import type { Command } from '../command.js';
+import { type Command, openNode } from '../command.js';
 
 /** What `inswarm net --json` prints. */
 export interface NetView extends NetworkFingerprint {
@@ -27,7 +26,7 @@ Options:
   positionals: [0, 0],
   async run({ values, dataDir, print }) {
     const fp = await probeForPlatform().current();
-    const node = await InswarmNode.open(dataDir);
+    const node = await openNode(dataDir);
     let homeNetwork: HomeNetwork | null;
     try {
       homeNetwork = new HomeNetworkStore(node.ledger).isHome(fp);

@@ -1,7 +1,6 @@
 import { formatBytes } from '../../../shared/format.js';
 import { parsePeerAddress } from '../../core/discovery/manual-peers.js';
-import { InswarmNode } from '../../core/node.js';
-import { UsageError, type Command } from '../command.js';
+import { UsageError, type Command, openNode } from '../command.js';
 import { MANUAL_PEERS_SETTING } from '../../core/discovery/manual-peers.js';
 
 export const peers: Command = {
@@ -17,7 +16,7 @@ Options:
   options: { json: { type: 'boolean' } },
   positionals: [0, 0],
   async run({ values, dataDir, print }) {
-    const node = await InswarmNode.open(dataDir);
+    const node = await openNode(dataDir);
     try {
       const status = await node.status();
       const known = node.ledger.listPeers(1000);
@@ -53,7 +52,7 @@ With ID@ the peer's device ID is pinned; without it, it is learned on the first 
   async run({ positionals, dataDir, print }) {
     const [action, text] = positionals as [string, string];
     parsePeerAddress(text);
-    const node = await InswarmNode.open(dataDir);
+    const node = await openNode(dataDir);
     try {
       const list = new Set((node.ledger.getSetting(MANUAL_PEERS_SETTING) as string[] | undefined) ?? []);
       if (action === 'add') list.add(text);
@@ -83,7 +82,7 @@ Options:
   async run({ values, dataDir, print }) {
     const limit = typeof values['limit'] === 'string' ? Number(values['limit']) : 50;
     if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError('--limit must be a whole number, 1 or more.');
-    const node = await InswarmNode.open(dataDir);
+    const node = await openNode(dataDir);
     try {
       const rows = node.ledger.heldPage({ limit });
       if (values['json']) {

@@ -7,12 +7,11 @@ import { parseRate } from '../../../shared/units.js';
 import { encodeCardLink } from '../../core/delivery/card.js';
 import { isInswarmError } from '../../core/errors.js';
 import { Library } from '../../core/library/library.js';
-import { InswarmNode } from '../../core/node.js';
 import { parseReceiverUrl } from '../../core/receiver/receiver-client.js';
 import { ReceiverServer } from '../../core/receiver/receiver-server.js';
 import { ReceiverStore } from '../../core/receiver/receiver-store.js';
 import type { X25519Identity } from '../../core/seal/age-keys.js';
-import { UsageError, requireString, type Command } from '../command.js';
+import { UsageError, requireString, type Command, openNode } from '../command.js';
 import { createKeyFile, readKeyFile } from '../../core/seal/key-file.js';
 
 /** The port a receiver listens on when --listen gives none. */
@@ -67,7 +66,7 @@ Options:
     const wants = action === 'enroll' || action === 'unenroll' ? 1 : 0;
     if (!['enroll', 'unenroll', 'enrolled'].includes(action)) throw new UsageError(`Unknown action "${action}": use enroll, unenroll or enrolled (or no action to run the receiver).`);
     if ((arg === undefined ? 0 : 1) !== wants) throw new UsageError(wants === 1 ? `"inswarm receive ${action}" needs a DEVICE-ID.` : `"inswarm receive ${action}" takes no argument.`);
-    const node = await InswarmNode.open(ctx.dataDir);
+    const node = await openNode(ctx.dataDir);
     try {
       const store = new ReceiverStore(node.ledger);
       if (action === 'enroll') {
@@ -109,7 +108,7 @@ async function serve({ values, dataDir, print, note }: Parameters<Command['run']
   }
   const label = typeof values['label'] === 'string' ? values['label'] : DEFAULT_LABEL;
 
-  const node = await InswarmNode.open(dataDir);
+  const node = await openNode(dataDir);
   let server: ReceiverServer | null = null;
   try {
     server = new ReceiverServer(

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { dataLayout } from '../../core/data-dir.js';
 import { fromFsError, InswarmError } from '../../core/errors.js';
+import { loadOrCreateDeviceIdentity } from '../../core/identity/device-identity.js';
 import { parseRecipient } from '../../core/seal/age-keys.js';
 import { sealFiles } from '../../core/seal/seal.js';
 import { fsyncDir } from '../../core/store/fsync.js';
-import { InswarmNode } from '../../core/node.js';
 import { UsageError, requireString, type Command } from '../command.js';
 
 export const seal: Command = {
@@ -28,9 +29,8 @@ Options:
     if (!Array.isArray(to) || to.length === 0) throw new UsageError('--to is required.');
     const recipients = to.map(parseRecipient);
     const out = requireString(values, 'out');
-    const node = await InswarmNode.open(dataDir);
-    const deviceId = node.identity.deviceId;
-    await node.close();
+    // Only the device ID is needed: read the identity alone, not the whole node (ledger, reconcile).
+    const { deviceId } = await loadOrCreateDeviceIdentity(dataLayout(dataDir).device);
 
     // Seal into a temp file beside BLOB, then link it into place: link() refuses an existing name.
     const temp = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.inswarm-tmp`);

@@ -1,8 +1,7 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { parsePeerAddress, type ParsedPeerAddress } from '../../core/discovery/manual-peers.js';
-import { PROTOCOL_VERSION } from '../../core/protocol/messages.js';
-import { DEFAULT_PORT, InswarmService } from '../../service.js';
+import { DEFAULT_PORT, PROTOCOL_VERSION } from '../../core/protocol/messages.js';
 import { UsageError, type Command } from '../command.js';
 import { formatStatus } from './status.js';
 
@@ -76,6 +75,7 @@ Environment (tests only):
     const transferStallMs = stallText === undefined ? undefined : Number(stallText);
     if (transferStallMs !== undefined && !(Number.isSafeInteger(transferStallMs) && transferStallMs > 0)) throw new UsageError(`${TEST_STALL_ENV} must be a whole number of milliseconds above 0.`);
 
+    const { InswarmService } = await import('../../service.js');
     const service = await InswarmService.start({
       dataDir,
       listen: { host: listen.host, port: listen.port },

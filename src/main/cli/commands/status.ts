@@ -1,7 +1,6 @@
 import type { NodeStatusView, StateTotalView } from '../../../shared/status.js';
 import { formatBytes } from '../../../shared/format.js';
-import { InswarmNode } from '../../core/node.js';
-import type { Command } from '../command.js';
+import { type Command, openNode } from '../command.js';
 import { formatCaps } from './caps.js';
 
 export const status: Command = {
@@ -19,7 +18,7 @@ Options:
   options: { json: { type: 'boolean' } },
   positionals: [0, 0],
   async run({ values, dataDir, print }) {
-    const node = await InswarmNode.open(dataDir);
+    const node = await openNode(dataDir);
     try {
       const view = await node.status();
       print(values['json'] ? JSON.stringify(view, null, 2) : formatStatus(view));

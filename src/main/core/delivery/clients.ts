@@ -9,7 +9,6 @@ import type { DeliveryTarget, Endpoint, FolderEndpoint, S3Endpoint } from './end
 import type { DeliveryClients } from './flush.js';
 import { FolderClient } from './folder-client.js';
 import { S3PresignedClient } from './s3-client.js';
-import { presignTarget } from './s3-presign.js';
 
 export function deliveryClients(now: () => number): DeliveryClients {
   return {
@@ -20,7 +19,7 @@ export function deliveryClients(now: () => number): DeliveryClients {
       return new FolderClient(endpoint);
     },
     presign(endpoint: S3Endpoint, blobId: string, expiresInSeconds: number) {
-      return presignTarget(endpoint, blobId, expiresInSeconds);
+      return presign(endpoint, blobId, expiresInSeconds);
     },
   };
 }
@@ -34,5 +33,11 @@ export async function ticketTarget(endpoint: Endpoint | null, blob: Pick<OutboxR
   if (endpoint === null || endpoint.kind === 'folder') return { kind: 'none' };
   if (endpoint.kind === 'receiver') return { kind: 'receiver', url: endpoint.url, receiverId: endpoint.receiverId };
   const seconds = Math.min(S3_PRESIGN_MAX_EXPIRES_S, Math.ceil(Math.max(0, expires - now) / 1000) + S3_PRESIGN_MARGIN_S);
-  return presignTarget(endpoint, blob.blobId, seconds);
+  return presign(endpoint, blob.blobId, seconds);
+}
+
+/** Presigns through the AWS SDK, loaded on first use: it costs ~0.1 s at start-up and only S3 destinations need it. */
+async function presign(endpoint: S3Endpoint, blobId: string, expiresInSeconds: number): Promise<Extract<DeliveryTarget, { kind: 's3' }>> {
+  const { presignTarget } = await import('./s3-presign.js');
+  return presignTarget(endpoint, blobId, expiresInSeconds);
 }

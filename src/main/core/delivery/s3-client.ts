@@ -14,7 +14,14 @@ import { fromFsError, InswarmError } from '../errors.js';
 import { S3_CONTINUE_WAIT_MS, S3_IDLE_TIMEOUT_MS, S3_MAX_ERROR_BODY_BYTES, S3_MAX_SINGLE_PUT_BYTES } from '../limits.js';
 import { parseBlobId } from '../seal/blob-id.js';
 import type { DeliveryClient, DeliveryProof, HeadResult, UploadRequest } from './client.js';
-import { CHECKSUM_HEADER, checksumOf } from './s3-presign.js';
+
+/** The header carrying the blob's SHA-256 on a presigned PUT; signed, so it must be sent as is. */
+export const CHECKSUM_HEADER = 'x-amz-checksum-sha256';
+
+/** The `x-amz-checksum-sha256` value of a blob: its ID (hex SHA-256) as base64. */
+export function checksumOf(blobId: string): string {
+  return Buffer.from(blobId, 'hex').toString('base64');
+}
 
 /** Bytes read and sent per chunk: large enough for throughput, small enough for a smooth bandwidth cap. */
 const CHUNK_BYTES = 256 * 1024;

@@ -15,15 +15,8 @@ import { InswarmError } from '../errors.js';
 import { S3_PRESIGN_MAX_EXPIRES_S } from '../limits.js';
 import { parseBlobId } from '../seal/blob-id.js';
 import type { S3Endpoint } from './endpoint.js';
+import { CHECKSUM_HEADER, checksumOf } from './s3-client.js';
 import { describeS3, fromS3Error, objectKey, resolveCredentials, s3Client } from './s3-sdk.js';
-
-/** The header carrying the blob's SHA-256 on a presigned PUT; signed, so it must be sent as is. */
-export const CHECKSUM_HEADER = 'x-amz-checksum-sha256';
-
-/** The `x-amz-checksum-sha256` value of a blob: its ID (hex SHA-256) as base64. */
-export function checksumOf(blobId: string): string {
-  return Buffer.from(blobId, 'hex').toString('base64');
-}
 
 /**
  * Presigns PUT and HEAD for `blobId` in `endpoint`, valid for `expiresInSeconds` (the ticket's

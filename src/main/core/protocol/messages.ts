@@ -15,6 +15,8 @@
 
 /** Protocol version spoken by this build; a peer with another version gets E_PROTO_VERSION. */
 export const PROTOCOL_VERSION = 1;
+/** The TCP port peers link on when none is given (mDNS advertises the real one). */
+export const DEFAULT_PORT = 22_100;
 
 /** Why a holder declines an offer; the origin chooses its next move from it. */
 export type DeclineReason =

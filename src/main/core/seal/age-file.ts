@@ -3,7 +3,7 @@
 // the same code serves sealing, opening, the CCTV vectors and the interop tests.
 
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { armor } from 'age-encryption';
+import { base64 } from '@scure/base';
 import { InswarmError } from '../errors.js';
 import { AGE_MAX_ARMORED_BYTES } from '../limits.js';
 import { encodeHeader, encodeHeaderMacInput, parseHeader, type AgeHeader } from './age-header.js';
@@ -11,6 +11,9 @@ import { FILE_KEY_SIZE, unwrapFileKey, wrapFileKey, type X25519Identity } from '
 import { derivePayloadKey, PAYLOAD_NONCE_SIZE, PayloadDecryptor, PayloadEncryptor } from './age-stream.js';
 
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
+const ARMOR_END = '-----END AGE ENCRYPTED FILE-----';
+/** Armor lines are 64 base64 characters; only the last may be shorter. */
+const ARMOR_LINE_CHARS = 64;
 
 function headerMac(fileKey: Uint8Array, macInput: Uint8Array): Buffer {
   const key = Buffer.from(hkdfSync('sha256', fileKey, Buffer.alloc(0), 'header', 32));
@@ -76,8 +79,8 @@ export class AgeDecryptor {
     this.bufferedBytes += data.length;
     if (this.armored === null) this.armored = looksArmored(this.joined());
     if (this.armored !== false) {
-      // Armor (or leading whitespace that may precede it) is decoded whole: it is for interop
-      // with `age -a`; blobs are binary. is decoded whole (it is for interop with `age -a`; blobs are binary).
+      // Armor (or the whitespace that may precede it) is decoded whole: it is for interop with
+      // `age -a`; blobs are binary.
       if (this.bufferedBytes > AGE_MAX_ARMORED_BYTES) {
         throw new InswarmError('E_AGE_ARMOR', `The armored age file is larger than ${AGE_MAX_ARMORED_BYTES} bytes: decode it with "age -d" or pass the binary form.`);
       }
@@ -168,10 +171,28 @@ function looksArmored(data: Buffer): boolean | null {
   return null;
 }
 
+/**
+ * Decodes age's ASCII armor (the spec's strict PEM subset): surrounding whitespace and CRLF are
+ * tolerated, nothing else — every line but the last holds exactly 64 base64 characters, the last
+ * 1–64 in whole groups of four, with canonical padding.
+ */
 function decodeArmor(data: Buffer): Buffer {
+  const malformed = (why: string) =>
+    new InswarmError('E_AGE_ARMOR', `The ASCII-armored age file is malformed (${why}): it was damaged (for example re-wrapped or re-encoded) in transit.`);
+  const lines = data.toString('latin1').trim().replaceAll('\r\n', '\n').split('\n');
+  if (lines.shift() !== ARMOR_BEGIN) throw malformed('its first line is not the BEGIN line');
+  if (lines.pop() !== ARMOR_END) throw malformed('its last line is not the END line');
+  if (lines.length === 0) throw malformed('it holds no data');
+  lines.forEach((line, i) => {
+    const last = i === lines.length - 1;
+    const lengthOk = last ? line.length > 0 && line.length <= ARMOR_LINE_CHARS && line.length % 4 === 0 : line.length === ARMOR_LINE_CHARS;
+    if (!lengthOk) throw malformed(`line ${i + 2} has the wrong length`);
+    if (!/^[A-Za-z0-9+/=]+$/.test(line)) throw malformed(`line ${i + 2} is not base64`);
+  });
   try {
-    return Buffer.from(armor.decode(data.toString('latin1')));
-  } catch (cause) {
-    throw new InswarmError('E_AGE_ARMOR', 'The ASCII-armored age file is malformed: it was damaged (for example re-wrapped or re-encoded) in transit.', { cause });
+    // @scure/base refuses misplaced padding and non-zero trailing bits, as the spec requires.
+    return Buffer.from(base64.decode(lines.join('')));
+  } catch {
+    throw malformed('its base64 is not canonical');
   }
 }

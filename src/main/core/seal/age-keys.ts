@@ -1,10 +1,9 @@
 // age X25519 recipients and identities (https://age-encryption.org/v1, "X25519 recipient type").
-// Key generation and Bech32 come from the `age-encryption` package and @scure/base; the
-// per-file key wrap runs on native node:crypto (X25519, HKDF-SHA-256, ChaCha20-Poly1305).
+// Bech32 comes from @scure/base; key generation and the per-file key wrap run on native
+// node:crypto (X25519, HKDF-SHA-256, ChaCha20-Poly1305).
 
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject } from 'node:crypto';
 import { bech32 } from '@scure/base';
-import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { InswarmError } from '../errors.js';
 import { decodeBase64Strict, encodeBase64NoPad, type Stanza } from './age-header.js';
 
@@ -28,8 +27,12 @@ export interface X25519Identity {
 
 /** Creates a new destination identity; returns age's text forms (the same as `age-keygen`). */
 export async function generateIdentity(): Promise<{ identity: string; recipient: string }> {
-  const identity = await generateX25519Identity();
-  const recipient = await identityToRecipient(identity);
+  const { privateKey, publicKey } = generateKeyPairSync('x25519');
+  const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
+  // Bech32 forbids mixed case; age writes identities in uppercase and recipients in lowercase.
+  const identity = bech32.encode(IDENTITY_HRP, bech32.toWords(pkcs8.subarray(PKCS8_X25519_PREFIX.length)), false).toUpperCase();
+  pkcs8.fill(0);
+  const recipient = bech32.encode(RECIPIENT_HRP, bech32.toWords(rawPublicKey(publicKey)), false);
   return { identity, recipient };
 }
 

@@ -1,7 +1,7 @@
 // The owner's S3 locations and object keys, and collect's one-line summary.
 import { describe, expect, it } from 'vitest';
 import { formatSummary, type CollectSummary } from '../../../../src/main/core/collect/collector.js';
-import { checksumOf } from '../../../../src/main/core/delivery/s3-presign.js';
+import { checksumOf } from '../../../../src/main/core/delivery/s3-client.js';
 import { describeS3, objectKey, parseS3Url } from '../../../../src/main/core/delivery/s3-sdk.js';
 import { isInswarmError } from '../../../../src/main/core/errors.js';
 
