@@ -192,12 +192,17 @@ export type DomainQueries<K extends string> = { readonly [Q in K]: Database.Stat
 export class Ledger {
   private readonly q: Statements;
 
+  private readonly syncNormal: Database.Statement;
+  private readonly syncFull: Database.Statement;
+
   private constructor(
     private readonly db: Database.Database,
     private readonly now: () => number,
   ) {
     const entries = Object.entries(LEDGER_SQL).map(([name, sql]) => [name, db.prepare(sql)]);
     this.q = Object.fromEntries(entries) as Statements;
+    this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
+    this.syncFull = db.prepare('PRAGMA synchronous = FULL');
   }
 
   /** Opens the ledger at `file`, creating or migrating it; refuses one written by a newer Inswarm. */
@@ -231,6 +236,24 @@ export class Ledger {
     });
     // IMMEDIATE takes the write lock up front, so a read-then-write never fails halfway with SQLITE_BUSY.
     return guard('writing to the ledger', () => (this.db.inTransaction ? run() : run.immediate()));
+  }
+
+  /**
+   * Like transaction(), but its commit is not flushed before returning (synchronous=NORMAL for this
+   * commit only). In WAL mode it is still atomic and in order: a crash may lose it, never tear it,
+   * and the next flushed commit makes it durable too. Each flush costs a journal commit that, on a
+   * busy disk, waits for other writes (several ms per blob with many small transfers), so this is
+   * for progress that acknowledges nothing to anyone and is rebuilt after a crash: an offer
+   * accepted, a transfer started. Never for what a receipt or an answer depends on.
+   */
+  unflushedTransaction<T>(fn: () => T): T {
+    if (this.db.inTransaction) return this.transaction(fn);
+    this.syncNormal.run();
+    try {
+      return this.transaction(fn);
+    } finally {
+      this.syncFull.run();
+    }
   }
 
   /**

@@ -144,7 +144,9 @@ export class Holder implements SessionHandler {
     if (ledger.heldReservedBytes() + ticket.size > caps.diskBytes) return { accept: false, reason: 'full' };
     if (volume.freeBytes - pendingBytes - ticket.size - BOOKKEEPING_BYTES < caps.floorBytes) return { accept: false, reason: 'full' };
     if (ledger.heldBytesByOrigin(ticket.origin) + ticket.size > Math.floor(caps.diskBytes * caps.originShare)) return { accept: false, reason: 'origin-share' };
-    ledger.transaction(() => {
+    // A reservation, not a promise: lost in a crash, the part file is an orphan that
+    // reconcileIncoming removes, and the origin offers again. Only the commit below is flushed.
+    ledger.unflushedTransaction(() => {
       ledger.addHeld({
         blobId: ticket.blobId,
         originId: ticket.origin,

@@ -215,7 +215,8 @@ export class Placement {
         this.retryAt.set(key, this.parts.now() + wait);
         return;
       }
-      ledger.transaction(() => {
+      // Progress only: after a crash the blob is offered again and the holder answers with its offset.
+      ledger.unflushedTransaction(() => {
         if (blob.state === 'sealed') ledger.setOutboxState(blob.blobId, 'placing');
         ledger.setPlacement(blob.blobId, peer.deviceId, 'sending', answer.offset);
       });

@@ -1,8 +1,12 @@
 // A token bucket shared by every link of one direction, so a donor's bandwidth cap holds however
 // many peers connect (promise 4). Tokens are bytes; the rate can change while transfers run.
 
-/** Burst allowance in seconds of rate: enough to keep a link busy, small enough to stay accurate. */
-const BURST_SECONDS = 0.25;
+/**
+ * Burst allowance in seconds of rate. The bucket starts full, so a transfer of B bytes runs at
+ * rate × B / (B − burst): at 0.25 s a 100 MB upload under a 20 MB/s cap measured 21.05 MB/s
+ * (+5 %); at 0.05 s it is +1 %. Takes larger than the burst go into debt, so links stay busy.
+ */
+export const BURST_SECONDS = 0.05;
 /** Longest single wait, so a rate change (or an abort) takes effect quickly. */
 const MAX_WAIT_MS = 250;
 

@@ -23,6 +23,7 @@ const RECIPIENT_2 = 'age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnu
 const PRODUCT_TABLES = [
   'outbox', 'held', 'placements', 'peers', 'deliveries', 'receipts', 'destinations', 'settings',
   'home_networks', 'imports', 'events', 'blob_totals', 'enrolled_origins', 'received', 'library_files', 'collected', 'outbox_files',
+  'held_list_changes', 'held_origins',
 ];
 
 const idOf = (label: string): string => createHash('sha256').update(label).digest('hex');
@@ -219,6 +220,26 @@ describe('connection settings', () => {
       busyTimeoutMs: LEDGER_BUSY_TIMEOUT_MS,
     });
     expect(existsSync(`${file}-wal`)).toBe(true);
+  });
+
+  it('an unflushed transaction is atomic, and every later commit is flushed again', () => {
+    const ledger = openLedger();
+    ledger.unflushedTransaction(() => ledger.setSetting('a', 1));
+    expect(ledger.getSetting('a')).toBe(1);
+    expect(ledger.diagnostics().synchronous).toBe(2);
+    // A failure inside rolls the whole transaction back and still restores FULL.
+    expect(() =>
+      ledger.unflushedTransaction(() => {
+        ledger.setSetting('b', 2);
+        throw new Error('halfway');
+      }),
+    ).toThrow('halfway');
+    expect(ledger.getSetting('b')).toBeUndefined();
+    expect(ledger.diagnostics().synchronous).toBe(2);
+    // Inside a flushed transaction it is part of that transaction (and of its flush).
+    ledger.transaction(() => ledger.unflushedTransaction(() => ledger.setSetting('c', 3)));
+    expect(ledger.getSetting('c')).toBe(3);
+    expect(ledger.diagnostics().synchronous).toBe(2);
   });
 });
 
