@@ -236,4 +236,32 @@ describe('import API', () => {
     await rm(card, { recursive: true });
     await eventually(async () => events.some((m) => m.event === 'source:removed' && (m.payload as { root: string }).root === card), 15_000, 'source:removed for CARD');
   }, 40_000);
+
+  it('imports what is new as soon as a card is plugged in, and not once automatic import is off', async () => {
+    const { node, events, volumes } = await setup();
+    const doneFor = (name: string) => events.filter((m) => m.event === 'import:done' && (m.payload as ImportOutcomeView).name === name).map((m) => m.payload as ImportOutcomeView);
+    // The phone present at start is imported without a call, like one plugged in later.
+    node.intake.watch();
+    await eventually(async () => doneFor('PHONE').length === 1, 20_000, 'the automatic import of PHONE');
+    expect(doneFor('PHONE')[0]!.summary).toMatchObject({ imported: 6, alreadyImported: 1, unreadable: 1 });
+
+    const card = join(volumes, 'CARD');
+    await mkdir(join(card, 'DCIM', '100CANON'), { recursive: true });
+    await writeFile(join(card, 'DCIM', '100CANON', 'IMG_9001.JPG'), makeJpeg('2024:07:01 10:00:00', { seed: 90 }));
+    await writeFile(join(card, 'DCIM', '100CANON', 'IMG_9002.JPG'), makeJpeg(PHOTOS[1][1], { seed: PHOTOS[1][2] })); // already imported from the phone
+    await eventually(async () => doneFor('CARD').length === 1, 20_000, 'the automatic import of CARD');
+    expect(doneFor('CARD')[0]!.summary).toMatchObject({ imported: 1, alreadyImported: 1, unreadable: 0 });
+    expect(await sha(join(node.intake.library(), '2024/07/01/IMG_9001.JPG'))).toBe(await sha(join(card, 'DCIM/100CANON/IMG_9001.JPG')));
+
+    node.intake.setAutoImport(false);
+    expect((await node.intake.state()).autoImport).toBe(false);
+    const other = join(volumes, 'OTHER');
+    await mkdir(join(other, 'DCIM', '100CANON'), { recursive: true });
+    await writeFile(join(other, 'DCIM', '100CANON', 'IMG_9100.JPG'), makeJpeg('2024:08:01 10:00:00', { seed: 91 }));
+    await eventually(async () => events.some((m) => m.event === 'source:added' && (m.payload as { name: string }).name === 'OTHER'), 15_000, 'source:added for OTHER');
+    // The watcher would have started it in the same tick that reported it.
+    expect(node.intake.running()).toBeNull();
+    expect(doneFor('OTHER')).toHaveLength(0);
+    expect(events.some((m) => m.event === 'import:progress' && (m.payload as { name: string }).name === 'OTHER')).toBe(false);
+  }, 60_000);
 });

@@ -1,7 +1,8 @@
 // The running node's import side, as the app uses it: the photo library setting, the sources and
 // their files, one import at a time (cancellable) with its progress and outcome as events, the
-// plug/unplug watcher, and sealing what waits in the library once there is a destination. The
-// engine itself is Importer; this only composes it with the node's ledger and events.
+// plug/unplug watcher that starts an import of what is new when a phone or card appears (unless
+// the user turned that off), and sealing what waits in the library once there is a destination.
+// The engine itself is Importer; this only composes it with the node's ledger and events.
 
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, posix, resolve } from 'node:path';
@@ -25,6 +26,8 @@ export const IMPORT_EVENT_INTERVAL_MS = 250;
 export const SCAN_CACHE_MS = 15_000;
 /** File lists kept at once (each can be 100 000 entries): the few sources a person looks at. */
 const SCAN_CACHE_SOURCES = 4;
+/** Ledger setting: import what is new as soon as a source is plugged in (default on). */
+export const AUTO_IMPORT_SETTING = 'import.auto';
 
 export type ImportOutcome = CoreEvents['import:done'];
 
@@ -40,6 +43,7 @@ export interface IntakeParts {
   readonly roots: SourceRoots;
   /** Look for PTP cameras through gphoto2 (default true). */
   readonly ptp?: boolean;
+
   readonly now?: () => number;
 }
 
@@ -50,6 +54,8 @@ export interface IntakeState {
   readonly running: { source: string; name: string; progress: ImportProgress } | null;
   readonly last: ImportOutcome | null;
   readonly sealPending: number;
+  /** Plugging in a phone or card starts an import of what is new. */
+  readonly autoImport: boolean;
 }
 
 interface Running {
@@ -72,6 +78,8 @@ export class Intake {
   private readonly scans = new Map<string, { at: number; files: SourceFile[] }>();
   private closed = false;
   private lastEmit = -Infinity;
+  /** Roots plugged in while another import ran, imported one after the other (first come first). */
+  private readonly autoQueue: string[] = [];
 
   constructor(private readonly parts: IntakeParts) {
     this.now = parts.now ?? Date.now;
@@ -112,7 +120,19 @@ export class Intake {
       running: this.running(),
       last: this.last_,
       sealPending: this.store.pendingCount(),
+      autoImport: this.autoImport(),
     };
+  }
+
+  /** Whether plugging in a source starts an import of what is new on it. */
+  autoImport(): boolean {
+    return this.parts.ledger.getSetting(AUTO_IMPORT_SETTING) !== false;
+  }
+
+  /** Turns automatic import on or off; turning it off also forgets sources waiting their turn. */
+  setAutoImport(on: boolean): void {
+    this.parts.ledger.setSetting(AUTO_IMPORT_SETTING, on);
+    if (!on) this.autoQueue.length = 0;
   }
 
   running(): IntakeState['running'] {
@@ -182,13 +202,36 @@ export class Intake {
       onAdded: (s) => {
         forget(s.root);
         this.parts.events.emit('source:added', { root: s.root, kind: s.kind, name: s.name });
+        // Sources present when the app starts count as plugged in: their new photos come in too.
+        if (this.autoImport() && !this.autoQueue.includes(s.root)) {
+          this.autoQueue.push(s.root);
+          this.startQueued();
+        }
       },
       onRemoved: (s) => {
         forget(s.root);
+        const queued = this.autoQueue.indexOf(s.root);
+        if (queued !== -1) this.autoQueue.splice(queued, 1);
         this.parts.events.emit('source:removed', { root: s.root, kind: s.kind, name: s.name });
       },
     });
     this.watcher.start();
+  }
+
+  /**
+   * Starts the next automatic import when nothing runs. A failure to start (the card went away,
+   * its DCIM is unreadable) is logged and the next source gets its turn; the import's own outcome
+   * arrives as import:done like any other.
+   */
+  private startQueued(): void {
+    while (!this.closed && this.running_ === null && this.autoQueue.length > 0) {
+      const root = this.autoQueue.shift()!;
+      this.start(root, { mode: 'new' }).catch((err: unknown) => {
+        if (this.closed) return;
+        this.parts.ledger.appendEvent('import:auto-failed', { root, error: (err as Error).message });
+        this.startQueued();
+      });
+    }
   }
 
   /**
@@ -261,6 +304,7 @@ export class Intake {
       this.parts.events.emit('import:done', outcome);
       // Items copied before a cancel or an error still go into the backup.
       if (outcome.summary === null) void this.sealIfReady();
+      this.startQueued();
     }
   }
 
