@@ -1,20 +1,24 @@
 // The Import view's API over a real node (ledger, store, outbox) and a real folder "phone" holding
-// DCIM with generated JPEGs (EXIF dates), a duplicate, an empty file and a video: sources listed
+// DCIM with generated JPEGs (EXIF dates), a duplicate, an empty file and a video (plus, in one test,
+// HEIC photos and MOV/MP4 videos dated only inside the file): sources listed
 // with counts, the file list paged, thumbnails only for files the source's scan lists, an import
 // started, followed through its events to its summary, the library files present and hashed equal,
 // nothing imported twice, cancel, the library setting, sealing once a destination appears, and
 // the plug/unplug watcher. No mount is needed: the folder is the source, as the CLI allows.
 
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEventMessage, ApiMethod, ApiReply, ImportOutcomeView } from '../../src/shared/api.js';
 import { CoreApi } from '../../src/main/api/dispatch.js';
 import { encodeCardLink } from '../../src/main/core/delivery/card.js';
 import { STAGING_DIR } from '../../src/main/core/intake/importer.js';
+import { EXIF_SCAN_BYTES } from '../../src/main/core/limits.js';
 import { InswarmNode } from '../../src/main/core/node.js';
 import { generateIdentity } from '../../src/main/core/seal/age-keys.js';
+import { heic, mov, since1904 } from '../helpers/isobmff.js';
 import { makeJpeg } from '../helpers/jpeg.js';
 import { eventually } from '../helpers/node-proc.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -176,6 +180,51 @@ describe('import API', () => {
     expect(await call('importStart', { source: 'PHONE' })).toMatchObject({ ok: false, code: 'E_NOT_FOUND' });
     expect(await call('importStart', { source: phone, mode: 'some' })).toMatchObject({ ok: false, code: 'E_USAGE' });
     expect(await call('importStart', { source: phone, only: [] })).toMatchObject({ ok: false, code: 'E_USAGE' });
+  });
+
+  it('files HEIC photos and QuickTime videos by the date inside them, not by their modification time', async () => {
+    const { ok, importAndWait, phone, dataDir } = await setup();
+    // What a FAT card or a copy leaves as the mtime: a day that has nothing to do with the photo.
+    const wrong = new Date('2025-01-01T12:00:00');
+    const put = async (path: string, bytes: Buffer): Promise<void> => {
+      await writeFile(join(phone, path), bytes);
+      await utimes(join(phone, path), wrong, wrong);
+    };
+    const past = 2 * EXIF_SCAN_BYTES; // the date lies beyond the first bytes the importer reads
+    // An iPhone still whose Exif item sits after the image data.
+    await put('DCIM/100APPLE/IMG_0200.HEIC', heic({ date: '2022:08:09 10:11:12', offset: '+02:00', imageBytes: past }));
+    // An iPhone video filmed on the evening of the 10th (already the 11th in UTC, which mvhd holds), moov at the end.
+    await put('DCIM/100APPLE/IMG_0201.MOV', mov({ mvhd: { version: 0, seconds: since1904('2022-08-11T06:30:00Z') }, creationDate: '2022-08-10T23:30:00-0700', mdatBytes: past }));
+    // An Android video with only mvhd's UTC creation time.
+    await put('DCIM/Camera/VID_0002.mp4', mov({ brand: 'isom', mvhd: { version: 1, seconds: since1904('2021-03-04T05:06:07Z') }, mdatBytes: past }));
+    // A Live Photo taken at New Year: its video's own date is the next day, but it is filed with its still.
+    await put('DCIM/100APPLE/IMG_0202.HEIC', heic({ date: '2022:12:31 23:59:59', offset: '+01:00', imageBytes: past }));
+    await put('DCIM/100APPLE/IMG_0202.MOV', mov({ mvhd: { version: 0, seconds: since1904('2022-12-31T23:00:01Z') }, creationDate: '2023-01-01T00:00:01+0100', mdatBytes: 1024 }));
+    const only = ['DCIM/100APPLE/IMG_0200.HEIC', 'DCIM/100APPLE/IMG_0201.MOV', 'DCIM/Camera/VID_0002.mp4', 'DCIM/100APPLE/IMG_0202.HEIC', 'DCIM/100APPLE/IMG_0202.MOV'];
+
+    const outcome = await importAndWait({ source: phone, only });
+    expect(outcome.summary).toMatchObject({ imported: 5, unreadable: 0, sealPending: 0 });
+    const library = (await ok('importSources')).library;
+    const files = await libraryFiles(library);
+    expect([...files.keys()].sort()).toEqual(['2021/03/04/VID_0002.mp4', '2022/08/09/IMG_0200.HEIC', '2022/08/10/IMG_0201.MOV', '2022/12/31/IMG_0202.HEIC', '2022/12/31/IMG_0202.MOV']);
+    for (const path of only) {
+      const name = path.split('/').pop()!;
+      expect([...files].find(([p]) => p.endsWith(`/${name}`))![1], name).toBe(await sha(join(phone, path)));
+    }
+    // Sealing recorded each file's own moment (the Live Photo's video too), not the mtime.
+    const db = new Database(join(dataDir, 'ledger.sqlite'), { readonly: true });
+    try {
+      const rows = db.prepare(`SELECT name, captured_at AS capturedAt FROM outbox_files ORDER BY name`).all() as { name: string; capturedAt: number | null }[];
+      expect(Object.fromEntries(rows.map((r) => [r.name, r.capturedAt]))).toEqual({
+        'IMG_0200.HEIC': Date.parse('2022-08-09T10:11:12+02:00'),
+        'IMG_0201.MOV': Date.parse('2022-08-10T23:30:00-07:00'),
+        'IMG_0202.HEIC': Date.parse('2022-12-31T23:59:59+01:00'),
+        'IMG_0202.MOV': Date.parse('2023-01-01T00:00:01+01:00'),
+        'VID_0002.mp4': Date.parse('2021-03-04T05:06:07Z'),
+      });
+    } finally {
+      db.close();
+    }
   });
 
   it('imports a selection (a file and no other), one import at a time, and cancels', async () => {

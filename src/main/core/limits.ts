@@ -30,6 +30,26 @@ export const BLOB_ID_PATTERN = /^[0-9a-f]{64}$/;
 /** How many bytes of a file we read to find its capture time (EXIF sits in the first segments of a JPEG). */
 export const EXIF_SCAN_BYTES = 256 * 1024;
 
+// Capture time of HEIC/HEIF/AVIF photos and QuickTime/MP4 videos (core/seal/isobmff.ts and the
+// codecs beside it). These files are ISO base media boxes whose sizes come from the file itself.
+
+/** Bytes read from one file beyond its head to find a HEIC's Exif item or a video's moov box (often after gigabytes of media): a few headers, an item table and a few KiB of metadata need far less. */
+export const CAPTURE_MAX_EXTRA_READ_BYTES = 1024 * 1024;
+/** Box headers walked at one level (the file's top level, or inside moov): a phone's file has under ten; a file of endless tiny boxes stops here. */
+export const ISOBMFF_MAX_BOXES = 256;
+/** A HEIF meta box (item table, locations, properties) is read whole only up to this: an iPhone's, with a hundred tiles, is a few KiB. */
+export const HEIF_MAX_META_BYTES = 256 * 1024;
+/** Items read from a HEIF item table (iinf, iloc): a 48 MP photo has a few hundred tiles; more is garbage. */
+export const HEIF_MAX_ITEMS = 4096;
+/** Bytes read of a HEIF Exif item: EXIF in a JPEG stops at 64 KiB; room for writers that add more (DateTimeOriginal sits near the start). */
+export const HEIF_MAX_EXIF_BYTES = 256 * 1024;
+/** Extents joined into a HEIF Exif item: writers use one; an item in many pieces is not worth many reads. */
+export const HEIF_MAX_EXIF_EXTENTS = 8;
+/** A QuickTime moov/meta box (keys and their values) is read whole only up to this: a phone's is one or two KiB. */
+export const QUICKTIME_MAX_META_BYTES = 64 * 1024;
+/** Keys read from a QuickTime keys box: a phone writes about ten. */
+export const QUICKTIME_MAX_KEYS = 1024;
+
 /** A typed or pasted device ID longer than this is refused before normalizing (the canonical form is 63 characters; room for stray spaces). */
 export const DEVICE_ID_MAX_INPUT_CHARS = 256;
 /** cert.pem and key.pem are read whole; ours are under 1 KiB, so anything above this is not our identity. */

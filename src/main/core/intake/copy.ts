@@ -171,19 +171,3 @@ export class VerifyHasher {
     this.waiting.clear();
   }
 }
-
-/** The first bytes of a file (for its capture time), or an empty buffer when it cannot be read. */
-export async function readHead(path: string): Promise<Buffer> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const buffer = Buffer.alloc(EXIF_SCAN_BYTES);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      return buffer.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return Buffer.alloc(0);
-  }
-}

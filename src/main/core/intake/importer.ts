@@ -17,8 +17,8 @@ import { fromFsError, InswarmError, isInswarmError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { LEDGER_MAX_PAGE } from '../limits.js';
 import { datedPath } from '../library/library.js';
-import { captureTimeFromBytes } from '../seal/capture-time.js';
-import { copyHashing, hashFile, readHead, VerifyHasher } from './copy.js';
+import { captureTimeOfPath } from '../seal/capture-time-file.js';
+import { copyHashing, hashFile, VerifyHasher } from './copy.js';
 import { GroupCommit, IntakeStore, knownKey, type ImportRow } from './intake-store.js';
 import { groupLivePhotos, type SourceFile } from './media.js';
 import { findDcim, scanMedia } from './scan.js';
@@ -165,8 +165,7 @@ export class Importer {
         options.signal?.throwIfAborted();
         if (skip.has(file)) {
           if (dayOf === null && group.length > 1) {
-            const head = await readHead(join(source.root, ...file.path.split('/')));
-            dayOf = { capturedAt: captureTimeFromBytes(head), mtimeMs: file.mtimeMs };
+            dayOf = { capturedAt: await captureTimeOfPath(join(source.root, ...file.path.split('/'))), mtimeMs: file.mtimeMs };
           }
           continue;
         }
@@ -282,9 +281,10 @@ export class Importer {
       const inputs: SealInput[] = [];
       for (const row of unique) {
         const path = join(this.parts.library, row.libraryPath!);
-        // EXIF when the photo has it, else the file's local modification time (the library copy
-        // keeps the source's mtime): given both, sealing does not read the file twice.
-        const captured = captureTimeFromBytes(await readHead(path)) ?? (await localMtime(path));
+        // The embedded date (EXIF, HEIC Exif item, QuickTime) when the file has one, else its local
+        // modification time (the library copy keeps the source's mtime): given both, sealing does
+        // not read the file twice.
+        const captured = (await captureTimeOfPath(path)) ?? (await localMtime(path));
         inputs.push({ path, sha256: row.sha256, ...(captured === null ? {} : { capturedAt: captured }) });
       }
       options.signal?.throwIfAborted();
@@ -326,7 +326,9 @@ export class Importer {
       await rm(temp, { force: true });
       throw err;
     }
-    const capturedAt = captureTimeFromBytes(copy.head);
+    // Read from the fresh local copy, not the source: a HEIC's Exif item or a video's moov can sit
+    // anywhere in the file, and positioned reads on a phone (MTP through FUSE) can be very slow.
+    const capturedAt = await captureTimeOfPath(temp, copy.head);
     const day = { capturedAt, mtimeMs: file.mtimeMs };
     // Another lane may be filing the same content right now: wait for it, then look again, so two
     // copies of one photo in different folders never both land in the library.

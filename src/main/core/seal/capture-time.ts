@@ -1,7 +1,8 @@
 // When a photo was taken, read from the first bytes of the file: EXIF DateTimeOriginal in a JPEG's
 // APP1 segment or at the start of a TIFF-based file. Pure: bytes in, a local timestamp out. The
 // result keeps the camera's local time (and its offset when recorded), because a photo library is
-// sorted by the day the photographer saw, not by UTC.
+// sorted by the day the photographer saw, not by UTC. Dates that may lie anywhere in a file (a
+// HEIC's Exif item, a video's moov) are found by capture-time-file.ts, which imports and seals use.
 
 const EXIF_HEADER = Buffer.from('Exif\0\0', 'latin1');
 const TAG_EXIF_IFD = 0x8769;

@@ -16,7 +16,7 @@ import { fromFsError, InswarmError } from '../errors.js';
 import { EXIF_SCAN_BYTES, SEAL_MAX_FILES } from '../limits.js';
 import { AgeEncryptor } from './age-file.js';
 import { ParallelSha256 } from './parallel-hash.js';
-import { captureTimeFromBytes } from './capture-time.js';
+import { captureTimeOfPath } from './capture-time-file.js';
 import { encodeEnd, encodeFileHeader, encodeGlobalHeader, encodePadding } from './tar-codec.js';
 
 /** Read size for sealing: large enough to amortise syscalls, small enough to keep RSS flat. */
@@ -194,7 +194,8 @@ async function prepare(inputs: readonly SealInput[], signal?: AbortSignal): Prom
       hash.update(chunk);
     });
     if (file.sha256 === '') file.sha256 = hash.digest('hex');
-    if (file.capturedAt === null && head !== null) file.capturedAt = captureTimeFromBytes(head);
+    // EXIF in the head; a HEIC's Exif item or a video's moov (often at the end) is read on demand.
+    if (file.capturedAt === null && head !== null) file.capturedAt = await captureTimeOfPath(file.path, head);
   }
   return files;
 }
