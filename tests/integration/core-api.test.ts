@@ -2,8 +2,10 @@
 // the contract's parsers refuse bad arguments with E_USAGE, views read the real ledger (held list
 // sorted three ways at every offset, own blobs with thumbnails), writes go through the node, and
 // events reach subscribers. The network probe is scripted: it is the OS boundary.
-import { writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiMethod, ApiReply } from '../../src/shared/api.js';
 import { CoreApi } from '../../src/main/api/dispatch.js';
@@ -11,6 +13,7 @@ import { encodeCardLink } from '../../src/main/core/delivery/card.js';
 import type { NetworkFingerprint } from '../../src/main/core/homenet/fingerprint.js';
 import { InswarmNode } from '../../src/main/core/node.js';
 import { generateIdentity } from '../../src/main/core/seal/age-keys.js';
+import { thumbnailKey } from '../../src/main/core/thumbs/thumbnails.js';
 import { makeJpeg } from '../helpers/jpeg.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -94,6 +97,29 @@ describe('CoreApi', () => {
     expect((await ok('backups', { filter: 'delivered' })).rows).toEqual([]);
     const thumb = await ok('thumbnail', { blobId: added!.blobId });
     expect(thumb.dataUrl).toMatch(/^data:image\/jpeg;base64,\/9j\//);
+  });
+
+  it('renders thumbnails of PNGs too, cached under the content hash, and none for other files', async () => {
+    const { node, ok } = await setup();
+    node.destinations.setRecipient((await generateIdentity()).recipient, 'home');
+    const dir = await tempDir('inswarm-api-photos');
+    const shot = join(dir, 'Screenshot.png');
+    const png = await sharp({ create: { width: 900, height: 600, channels: 3, background: { r: 10, g: 120, b: 200 } } }).png().toBuffer();
+    await writeFile(shot, png);
+    const notes = join(dir, 'notes.txt');
+    await writeFile(notes, 'not a picture');
+    const [pngBlob] = await node.addFiles([[{ path: shot }]]);
+    const [txtBlob] = await node.addFiles([[{ path: notes }]]);
+    const rows = (await ok('backups', { filter: 'all' })).rows;
+    expect(rows.find((r) => r.blobId === pngBlob!.blobId)).toMatchObject({ name: 'Screenshot.png', hasThumbnail: true });
+    expect(rows.find((r) => r.blobId === txtBlob!.blobId)).toMatchObject({ name: 'notes.txt', hasThumbnail: false });
+    const thumb = await ok('thumbnail', { blobId: pngBlob!.blobId });
+    const meta = await sharp(Buffer.from(thumb.dataUrl!.split(',')[1]!, 'base64')).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 320, 213]);
+    const sha256 = createHash('sha256').update(png).digest('hex');
+    const key = thumbnailKey({ path: shot, size: png.length, sha256 }, { size: png.length, mtimeMs: 0 });
+    expect(await readdir(join(node.dataDir, 'thumbs'))).toEqual([`${key}.jpg`]);
+    expect(await ok('thumbnail', { blobId: txtBlob!.blobId })).toEqual({ dataUrl: null });
   });
 
   it('marks the current network as home, imports a card and shows its QR, and pushes events', async () => {

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import sharp from 'sharp';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiEventMessage, ApiMethod, ApiReply, ImportOutcomeView } from '../../src/shared/api.js';
@@ -124,10 +125,16 @@ describe('import API', () => {
   });
 
   it('gives thumbnails only for files the source lists, never for a path from elsewhere', async () => {
-    const { call, ok, phone, volumes } = await setup();
+    const { call, ok, phone, volumes, dataDir } = await setup();
     const thumb = await ok('importThumbnail', { source: phone, path: 'DCIM/100APPLE/IMG_0002.JPG' });
     expect(thumb.dataUrl).toMatch(/^data:image\/jpeg;base64,\/9j\//);
-    expect(Buffer.from(thumb.dataUrl!.split(',')[1]!, 'base64')).toEqual(await readFile(join(phone, 'DCIM/100APPLE/IMG_0002.JPG')));
+    // Rendered by sharp (the photo has no EXIF thumbnail): its 64 × 48 pixels (never enlarged), without its EXIF.
+    const rendered = await sharp(Buffer.from(thumb.dataUrl!.split(',')[1]!, 'base64')).metadata();
+    expect({ format: rendered.format, width: rendered.width, height: rendered.height, exif: rendered.exif }).toEqual({ format: 'jpeg', width: 64, height: 48, exif: undefined });
+    expect((await readdir(join(dataDir, 'thumbs'))).filter((n) => n.endsWith('.jpg'))).toHaveLength(1);
+    expect(await ok('importThumbnail', { source: phone, path: 'DCIM/100APPLE/IMG_0002.JPG' })).toEqual(thumb);
+    // An empty "photo" decodes to nothing: no thumbnail, and no error.
+    expect(await call('importThumbnail', { source: phone, path: 'DCIM/Camera/EMPTY.JPG' })).toEqual({ ok: true, result: { dataUrl: null } });
     // A real JPEG beside the phone, reached by climbing out of it, and an absolute path: refused.
     await writeFile(join(volumes, 'secret.jpg'), makeJpeg('2020:01:01 00:00:00', { seed: 99 }));
     for (const path of ['../secret.jpg', 'DCIM/../../secret.jpg', join(volumes, 'secret.jpg'), '/etc/passwd']) {

@@ -3,8 +3,6 @@
 // an ApiReply with a code (never a stack). Handlers read views from the core; writes go through
 // the node's own methods, so the UI can do nothing the CLI cannot.
 
-import { stat, open } from 'node:fs/promises';
-import { extname } from 'node:path';
 import {
   API_EVENTS,
   API_MAX_PAGE,
@@ -21,6 +19,7 @@ import {
   type SettingsView,
 } from '../../shared/api.js';
 import { isErrorCode } from '../../shared/error-codes.js';
+import { canThumbnail } from '../../shared/thumbnailable.js';
 import type { NetworkView, PeerStatusView } from '../../shared/status.js';
 import { describeEndpoint, encodeCardLink, parseCardLink } from '../core/delivery/card.js';
 import type { Endpoint } from '../core/delivery/endpoint.js';
@@ -30,15 +29,11 @@ import { InswarmError, isInswarmError } from '../core/errors.js';
 import { MANUAL_PEERS_MAX } from '../core/limits.js';
 import type { InswarmNode } from '../core/node.js';
 import { RateMeter } from '../core/rate-meter.js';
-import { exifThumbnail } from '../core/views/thumbnail.js';
 import { AppQueries } from '../core/views/app-queries.js';
 import { OutboxFiles } from '../core/outbox/outbox-files.js';
+import type { Thumbnails } from '../core/thumbs/thumbnails.js';
 import type { ApiHost } from './api-host.js';
 
-/** A photo at most this large is its own thumbnail when it carries no EXIF thumbnail. */
-const THUMBNAIL_INLINE_MAX_BYTES = 1024 * 1024;
-/** Bytes read from a photo's start to find its EXIF thumbnail (APP1 is at most 64 KiB). */
-const THUMBNAIL_SCAN_BYTES = 128 * 1024;
 /** Deliveries listed at most, active and failed first. */
 const DELIVERY_ROWS = 200;
 /** Known peers listed at most. */
@@ -184,12 +179,12 @@ export class CoreApi implements ApiHost {
             replicas: r.replicas,
             wanted,
             destination: r.destination,
-            hasThumbnail: r.firstName !== null && /\.(jpe?g)$/i.test(r.firstName),
+            hasThumbnail: r.firstName !== null && canThumbnail(r.firstName),
           }),
         );
         return { total, offset, rows };
       },
-      thumbnail: async ({ blobId }) => ({ dataUrl: await thumbnailOf(outboxFiles, blobId) }),
+      thumbnail: async ({ blobId }) => ({ dataUrl: await thumbnailOf(node.thumbnails, outboxFiles, blobId) }),
       peers,
       addPeer: async ({ address }) => {
         const parsed = parsePeerAddress(address);
@@ -284,7 +279,7 @@ export class CoreApi implements ApiHost {
         // Only a file the source's own scan lists: the UI never names an arbitrary path to read.
         const file = await node.intake.sourceFile(source, path);
         if (file === null) throw new InswarmError('E_NOT_FOUND', `${path.slice(0, 200)} is not a photo on that source: look at the source again.`);
-        return { dataUrl: await photoThumbnail(file.file, file.size) };
+        return { dataUrl: jpegDataUrl(await node.thumbnails.of({ path: file.file, size: file.size })) };
       },
       importStart: async ({ source, mode, only }) => {
         await node.intake.start(source, { ...(mode === undefined ? {} : { mode }), ...(only === undefined ? {} : { only }) });
@@ -310,45 +305,16 @@ function failure(err: unknown): ApiReply {
 }
 
 /**
- * A small picture of an own blob's first photo, from the file it was added from: the thumbnail
- * cameras embed in EXIF, else the photo itself when small. Null when the file moved or is no JPEG.
+ * A small picture of an own blob's first photo, from the file it was added from (for imports, the
+ * library copy), keyed by its content hash. Null when the file moved or is no picture.
  */
-async function thumbnailOf(outboxFiles: OutboxFiles, blobId: string): Promise<string | null> {
+async function thumbnailOf(thumbnails: Thumbnails, outboxFiles: OutboxFiles, blobId: string): Promise<string | null> {
   const file = outboxFiles.of(blobId)[0];
   if (file === undefined) return null;
-  return photoThumbnail(file.sourcePath, file.size);
+  return jpegDataUrl(await thumbnails.of({ path: file.sourcePath, size: file.size, sha256: file.sha256 }));
 }
 
-/**
- * The EXIF thumbnail of the JPEG at `path`, else the photo itself when at most
- * THUMBNAIL_INLINE_MAX_BYTES; null when it is no JPEG, is gone, or is not `expectedSize` bytes.
- */
-async function photoThumbnail(path: string, expectedSize: number): Promise<string | null> {
-  if (!/^\.jpe?g$/i.test(extname(path))) return null;
-  let size: number;
-  try {
-    const st = await stat(path);
-    if (!st.isFile() || st.size !== expectedSize) return null;
-    size = st.size;
-  } catch {
-    return null;
-  }
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch {
-    return null; // unplugged between the stat and the open
-  }
-  try {
-    const head = Buffer.alloc(Math.min(size, THUMBNAIL_SCAN_BYTES));
-    await handle.read(head, 0, head.length, 0);
-    const embedded = exifThumbnail(head);
-    if (embedded !== null) return `data:image/jpeg;base64,${embedded.toString('base64')}`;
-    if (size > THUMBNAIL_INLINE_MAX_BYTES) return null;
-    const whole = Buffer.alloc(size);
-    await handle.read(whole, 0, size, 0);
-    return `data:image/jpeg;base64,${whole.toString('base64')}`;
-  } finally {
-    await handle.close();
-  }
+/** Thumbnails are always JPEG: rendered ones, EXIF ones, and the small JPEGs shown whole without sharp. */
+function jpegDataUrl(jpeg: Buffer | null): string | null {
+  return jpeg === null ? null : `data:image/jpeg;base64,${jpeg.toString('base64')}`;
 }

@@ -25,5 +25,7 @@ export function dataLayout(root: string) {
     device: join(root, 'device'),
     ledger: join(root, 'ledger.sqlite'),
     blobs: join(root, 'blobs'),
+    /** Rendered thumbnails (core/thumbs): a bounded cache, safe to delete at any time. */
+    thumbs: join(root, 'thumbs'),
   } as const;
 }

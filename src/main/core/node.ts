@@ -26,6 +26,7 @@ import { HomeNetworkStore } from './homenet/home-networks.js';
 import { TokenBucket } from './swarm/token-bucket.js';
 import { Intake } from './intake/intake.js';
 import { sourceRoots } from './intake/resolve.js';
+import { Thumbnails } from './thumbs/thumbnails.js';
 import type { SourceRoots } from './intake/sources.js';
 
 /** statfs results are reused this long for status and default caps (the floor check reads it fresh). */
@@ -58,6 +59,8 @@ export class InswarmNode {
   readonly deliverer: Deliverer;
   /** Importing from phones, cameras and cards (the app's Import view). */
   readonly intake: Intake;
+  /** Thumbnails for the app's grids, cached in the data folder; sharp loads on the first one. */
+  readonly thumbnails: Thumbnails;
   /** The delivery upload cap, shared by all deliveries. */
   private readonly deliveryBandwidth: TokenBucket;
   private homeWatch_: HomeWatch | null = null;
@@ -100,6 +103,7 @@ export class InswarmNode {
       ...(options.ptp === undefined ? {} : { ptp: options.ptp }),
       now,
     });
+    this.thumbnails = new Thumbnails({ dir: dataLayout(dataDir).thumbs, log: (type, data) => ledger.appendEvent(type, data) });
   }
 
   /** Opens (creating on first use) the node whose data lives in `dataDir`. */
@@ -302,6 +306,7 @@ export class InswarmNode {
     this.closing.abort();
     await this.deliverer.idle();
     await this.swarm_?.stop();
+    await this.thumbnails.close();
     this.ledger.close();
   }
 }

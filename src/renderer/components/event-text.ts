@@ -46,6 +46,7 @@ const NAMES: Record<string, { readonly name: string; readonly tone: EventTone }>
   'receiver:refused': { name: 'Receiver refused', tone: 'bad' },
   'receiver:already': { name: 'Already delivered', tone: 'info' },
   'receiver:reconciled': { name: 'Receiver checked', tone: 'info' },
+  'thumbnails:limited': { name: 'Thumbnails limited', tone: 'info' },
 };
 
 /** The readable name of an event type ("delivery:failed" → "Delivery failed"). */

@@ -5,6 +5,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { API_MAX_PAGE, type ImportFileView, type ImportOutcomeView, type ImportRunningView, type ImportSourceView } from '../../shared/api.js';
 import { formatBytes } from '../../shared/format.js';
+import { canThumbnail } from '../../shared/thumbnailable.js';
 import { ApiError, type Bridge } from '../bridge.js';
 import { useCall, useEvents } from '../hooks.js';
 import { Panel } from '../components/panel.js';
@@ -299,7 +300,7 @@ function Tile(props: { readonly file: ImportFileView; readonly selected: boolean
   const { file: f, queue, cache } = props;
   const ref = useRef<HTMLLIElement>(null);
   const [thumb, setThumb] = useState<string | null>(() => cache.get(f.path) ?? null);
-  const canThumb = f.kind === 'photo' && /\.jpe?g$/i.test(f.name);
+  const canThumb = f.kind === 'photo' && canThumbnail(f.name);
 
   // Only tiles on (or near) the screen ask for their thumbnail; one scrolled away stops waiting.
   useEffect(() => {

@@ -1,9 +1,9 @@
 // The packaging inputs, checked without downloading anything: electron-builder.yml passes
-// electron-builder's own schema, names files that exist, keeps native modules out of the asar; the
-// icon set has every size at its real pixel size; the macOS tray image is a template (black and
-// alpha only); package.json's "main" is the compiled shell.
+// electron-builder's own schema, names files that exist, keeps native modules (sharp's libvips too)
+// out of the asar; the icon set has every size at its real pixel size; the macOS tray image is a
+// template (black and alpha only); package.json's "main" is the compiled shell.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -26,11 +26,32 @@ describe('electron-builder.yml', () => {
     expect(config['mac'].target).toBe('dmg');
     expect(config['win'].target).toBe('nsis');
     expect(config['npmRebuild']).toBe(true);
-    expect(config['asarUnpack']).toEqual(expect.arrayContaining(['node_modules/better-sqlite3/**', 'node_modules/bufferutil/**']));
+    // sharp's binding and the libvips it loads by relative path must both be real files.
+    expect(config['asarUnpack']).toEqual(expect.arrayContaining(['node_modules/better-sqlite3/**', 'node_modules/bufferutil/**', 'node_modules/sharp/**', 'node_modules/@img/**']));
     for (const icon of [config['linux'].icon, config['mac'].icon, config['win'].icon]) expect(existsSync(join(root, icon)), icon).toBe(true);
     // getConfig normalises `files` to [{ filter: [...] }].
     const files = (config['files'] as { filter: string[] }[]).flatMap((f) => f.filter);
     expect(files).toEqual(expect.arrayContaining(['dist/**', 'package.json', 'assets/tray/**', 'assets/icons/512x512.png']));
+  });
+
+  it("keeps sharp's binding and its libvips library out of the asar (both are loaded from real files)", async () => {
+    const { getConfig } = require('app-builder-lib/out/util/config/config') as { getConfig(dir: string, path: string | null, options: null): Promise<Record<string, any>> };
+    // The matcher electron-builder itself uses for these patterns.
+    const { minimatch } = createRequire(require.resolve('app-builder-lib'))('minimatch') as { minimatch(path: string, pattern: string, options: object): boolean };
+    const patterns = (await getConfig(root, null, null))['asarUnpack'] as string[];
+    const native: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
+        const rel = `${dir}/${e.name}`;
+        if (e.isDirectory()) walk(rel);
+        else if (/\.node$|\.so(\.|$)|\.dylib$|\.dll$/.test(e.name)) native.push(rel);
+      }
+    };
+    walk('node_modules/@img');
+    // This machine's platform packages: the binding and libvips (which no "*.node" pattern catches).
+    expect(native.some((f) => /sharp-[^/]+\.node$/.test(f)), native.join()).toBe(true);
+    expect(native.some((f) => /libvips/.test(f)), native.join()).toBe(true);
+    for (const file of native) expect(patterns.some((p) => minimatch(file, p, { dot: true })), file).toBe(true);
   });
 
   it("packages package.json's main: the compiled Electron shell", () => {

@@ -1,10 +1,15 @@
 // The small JPEG that cameras embed in a photo's EXIF block (IFD1: JPEGInterchangeFormat and its
-// length), for thumbnails without decoding the photo. Pure: bytes in, bytes out; null for anything
-// that is not a well-formed JPEG with such a thumbnail.
+// length), for thumbnails without decoding the photo, and the photo's EXIF orientation (IFD0), which
+// that small JPEG does not carry itself. Pure: bytes in, bytes out; null (or upright) for anything
+// that is not a well-formed JPEG with such data.
 
 const EXIF_HEADER = Buffer.from('Exif\0\0', 'latin1');
 const TAG_THUMB_OFFSET = 0x0201;
 const TAG_THUMB_LENGTH = 0x0202;
+const TAG_ORIENTATION = 0x0112;
+const TYPE_SHORT = 3;
+/** EXIF Orientation 1: stored upright; 2–8 are mirrored and/or turned. */
+export const ORIENTATION_UPRIGHT = 1;
 /** IFDs with more entries than this are not real EXIF. */
 const MAX_IFD_ENTRIES = 1000;
 /** An embedded thumbnail is about 160×120; anything this large is not one. */
@@ -17,6 +22,21 @@ export function exifThumbnail(head: Uint8Array): Buffer | null {
     return tiff === null ? null : thumbnailIn(tiff);
   } catch {
     return null;
+  }
+}
+
+/**
+ * The EXIF Orientation (1–8) of the JPEG whose first bytes are `head`; ORIENTATION_UPRIGHT when it
+ * has none or it cannot be read. An embedded thumbnail is stored as the sensor saw it: a photo
+ * turned by this tag shows its thumbnail sideways unless it is turned too.
+ */
+export function exifOrientation(head: Uint8Array): number {
+  const buf = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  try {
+    const tiff = exifTiff(buf);
+    return tiff === null ? ORIENTATION_UPRIGHT : orientationIn(tiff);
+  } catch {
+    return ORIENTATION_UPRIGHT;
   }
 }
 
@@ -37,11 +57,35 @@ function exifTiff(buf: Buffer): Buffer | null {
   return null;
 }
 
-function thumbnailIn(tiff: Buffer): Buffer | null {
+/** Readers of a TIFF block in its own byte order, or null when it names none. */
+function tiffReaders(tiff: Buffer): { u16: (at: number) => number; u32: (at: number) => number } | null {
   const little = tiff.toString('latin1', 0, 2) === 'II';
   if (!little && tiff.toString('latin1', 0, 2) !== 'MM') return null;
-  const u16 = (at: number) => (little ? tiff.readUInt16LE(at) : tiff.readUInt16BE(at));
-  const u32 = (at: number) => (little ? tiff.readUInt32LE(at) : tiff.readUInt32BE(at));
+  return {
+    u16: (at) => (little ? tiff.readUInt16LE(at) : tiff.readUInt16BE(at)),
+    u32: (at) => (little ? tiff.readUInt32LE(at) : tiff.readUInt32BE(at)),
+  };
+}
+
+function orientationIn(tiff: Buffer): number {
+  const r = tiffReaders(tiff);
+  if (r === null) return ORIENTATION_UPRIGHT;
+  const ifd0 = r.u32(4);
+  const count = r.u16(ifd0);
+  if (count > MAX_IFD_ENTRIES) return ORIENTATION_UPRIGHT;
+  for (let i = 0; i < count; i++) {
+    const entry = ifd0 + 2 + i * 12;
+    if (r.u16(entry) !== TAG_ORIENTATION || r.u16(entry + 2) !== TYPE_SHORT) continue;
+    const value = r.u16(entry + 8); // a SHORT sits left-justified in the value field, in either byte order
+    return value >= 1 && value <= 8 ? value : ORIENTATION_UPRIGHT;
+  }
+  return ORIENTATION_UPRIGHT;
+}
+
+function thumbnailIn(tiff: Buffer): Buffer | null {
+  const r = tiffReaders(tiff);
+  if (r === null) return null;
+  const { u16, u32 } = r;
   const ifd0 = u32(4);
   const count0 = u16(ifd0);
   if (count0 > MAX_IFD_ENTRIES) return null;
