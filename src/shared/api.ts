@@ -234,6 +234,8 @@ export interface ImportStateView {
   readonly last: ImportOutcomeView | null;
   /** Items in the library still waiting to be sealed (no destination yet). */
   readonly sealPending: number;
+  /** Plugging in a phone or card starts an import of what is new on it. */
+  readonly autoImport: boolean;
 }
 export interface ImportFileView {
   /** Relative to the source, as importStart's `only` and importThumbnail take it. */
@@ -285,6 +287,7 @@ export interface ApiMethods {
   importStart: [{ source: string; mode?: 'new' | 'all'; only?: readonly string[] }, null];
   importCancel: [void, null];
   setImportLibrary: [{ path: string }, ImportStateView];
+  setAutoImport: [{ on: boolean }, ImportStateView];
 }
 export type ApiMethod = keyof ApiMethods;
 export type ApiArgs<M extends ApiMethod> = ApiMethods[M][0];
@@ -298,7 +301,11 @@ export type ApiReply<M extends ApiMethod = ApiMethod> =
 /** Limits on what the UI may ask for at once. */
 export const API_MAX_PAGE = 500;
 export const API_MAX_STRING_CHARS = 4096;
-export const API_MAX_ARGS_BYTES = 16 * 1024;
+/**
+ * The biggest call is an importStart selection: API_MAX_IMPORT_SELECTION paths of up to ~125
+ * characters (MTP paths such as "Internal shared storage/DCIM/Camera/PXL_….jpg" are long) fit.
+ */
+export const API_MAX_ARGS_BYTES = 256 * 1024;
 /** Files one importStart may name; API_MAX_ARGS_BYTES bounds it first for long paths. */
 export const API_MAX_IMPORT_SELECTION = 2_000;
 
@@ -415,6 +422,7 @@ export const API_METHODS: { readonly [M in ApiMethod]: Parser<ApiArgs<M>> } = {
   },
   importCancel: none,
   setImportLibrary: (raw) => ({ path: string(object(raw)['path'], 'path') }),
+  setAutoImport: (raw) => ({ on: bool(object(raw)['on'], 'on') }),
 };
 
 export const API_METHOD_NAMES = Object.keys(API_METHODS) as ApiMethod[];

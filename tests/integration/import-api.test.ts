@@ -294,7 +294,8 @@ describe('import API', () => {
   }, 40_000);
 
   it('imports what is new as soon as a card is plugged in, and not once automatic import is off', async () => {
-    const { node, events, volumes } = await setup();
+    const { node, events, volumes, ok, call } = await setup();
+    expect((await ok('importSources')).autoImport).toBe(true);
     const doneFor = (name: string) => events.filter((m) => m.event === 'import:done' && (m.payload as ImportOutcomeView).name === name).map((m) => m.payload as ImportOutcomeView);
     // The phone present at start is imported without a call, like one plugged in later.
     node.intake.watch();
@@ -309,8 +310,9 @@ describe('import API', () => {
     expect(doneFor('CARD')[0]!.summary).toMatchObject({ imported: 1, alreadyImported: 1, unreadable: 0 });
     expect(await sha(join(node.intake.library(), '2024/07/01/IMG_9001.JPG'))).toBe(await sha(join(card, 'DCIM/100CANON/IMG_9001.JPG')));
 
-    node.intake.setAutoImport(false);
-    expect((await node.intake.state()).autoImport).toBe(false);
+    expect(await call('setAutoImport', { on: 'no' })).toMatchObject({ ok: false, code: 'E_USAGE' });
+    expect((await ok('setAutoImport', { on: false })).autoImport).toBe(false);
+    expect((await ok('importSources')).autoImport).toBe(false);
     const other = join(volumes, 'OTHER');
     await mkdir(join(other, 'DCIM', '100CANON'), { recursive: true });
     await writeFile(join(other, 'DCIM', '100CANON', 'IMG_9100.JPG'), makeJpeg('2024:08:01 10:00:00', { seed: 91 }));

@@ -293,6 +293,10 @@ export class CoreApi implements ApiHost {
         await node.intake.setLibrary(path);
         return node.intake.state();
       },
+      setAutoImport: async ({ on }) => {
+        node.intake.setAutoImport(on);
+        return node.intake.state();
+      },
     };
   }
 }

@@ -135,7 +135,13 @@ export function ImportView(props: { readonly bridge: Bridge }): React.JSX.Elemen
       {picked !== null && picked.kind !== 'ptp' && (
         <SelectionGrid key={picked.id} bridge={bridge} source={picked} busy={running !== null} onImport={(only) => start(picked.id, 'all', only)} />
       )}
-      <LibraryPanel library={data.library} busy={running !== null} onSave={(path) => act(bridge.call('setImportLibrary', { path }))} />
+      <LibraryPanel
+        library={data.library}
+        busy={running !== null}
+        autoImport={data.autoImport}
+        onSave={(path) => act(bridge.call('setImportLibrary', { path }))}
+        onAutoImport={(on) => act(bridge.call('setAutoImport', { on }))}
+      />
     </div>
   );
 }
@@ -352,11 +358,21 @@ function Tile(props: { readonly file: ImportFileView; readonly selected: boolean
   );
 }
 
-function LibraryPanel(props: { readonly library: string; readonly busy: boolean; readonly onSave: (path: string) => void }): React.JSX.Element {
+function LibraryPanel(props: {
+  readonly library: string;
+  readonly busy: boolean;
+  readonly autoImport: boolean;
+  readonly onSave: (path: string) => void;
+  readonly onAutoImport: (on: boolean) => void;
+}): React.JSX.Element {
   const [path, setPath] = useState(props.library);
   useEffect(() => setPath(props.library), [props.library]);
   return (
     <Panel title="Photo library">
+      <label className="check">
+        <input type="checkbox" checked={props.autoImport} onChange={(e) => props.onAutoImport(e.currentTarget.checked)} data-testid="import-auto" /> Import new photos when a phone
+        or card is plugged in
+      </label>
       <form
         className="input-row"
         onSubmit={(e) => {

@@ -81,7 +81,11 @@ describe('selection', () => {
     expect(selectionProblem('vol-X', ['DCIM/100APPLE/IMG_0001.JPG'])).toBeNull();
     const many = Array.from({ length: API_MAX_IMPORT_SELECTION + 1 }, (_, i) => `D/${i}.JPG`);
     expect(selectionProblem('vol-X', many)).toMatch(/At most 2,000 photos/);
-    const long = Array.from({ length: 600 }, (_, i) => `DCIM/100APPLE/IMG_${String(i).padStart(4, '0')}.JPG`);
+    // A whole selection of ordinary phone paths fits in one call…
+    const phone = Array.from({ length: API_MAX_IMPORT_SELECTION }, (_, i) => `Internal shared storage/DCIM/Camera/PXL_20240506_${String(i).padStart(9, '0')}.jpg`);
+    expect(selectionProblem('vol-X', phone)).toBeNull();
+    // …while absurdly long paths do not.
+    const long = Array.from({ length: 1_500 }, (_, i) => `DCIM/${'x'.repeat(200)}/IMG_${String(i).padStart(4, '0')}.JPG`);
     expect(JSON.stringify({ source: 'vol-X', only: long }).length).toBeGreaterThan(API_MAX_ARGS_BYTES);
     expect(selectionProblem('vol-X', long)).toMatch(/do not fit in one request \(about \d+ do\)/);
     expect(selectionProblem('vol-X', long.slice(0, 400))).toBeNull();
