@@ -73,6 +73,8 @@ interface Receiving {
   queuedBytes: number;
   writeError: unknown;
   received: number;
+  /** Bytes whose write has completed: on disk, so already outside the volume's free space. */
+  written: number;
   size: number;
   originId: string;
   until: number;
@@ -132,14 +134,17 @@ export class Holder implements SessionHandler {
       return { accept: true, offset, size: existing.size };
     }
     if (ticket.size > caps.diskBytes) return { accept: false, reason: 'too-large' };
-    // Accepted transfers still to arrive are not in the volume's free space yet: count each one
-    // receiving before or after the statfs in full (what already arrived is then counted twice,
-    // which errs towards declining; never towards crossing the floor).
+    // Accepted transfers still to arrive are not in the volume's free space yet. What each had
+    // written before the statfs is (so only the rest is counted); one accepted or written to after
+    // that moment counts for more than it will take, which errs towards declining, never towards
+    // crossing the floor. Counting every transfer in full instead made a holder busy with several
+    // receives decline "full" with room to spare, and origins then leave it alone for a while.
     const receivingBefore = ledger.receivingHeld();
+    const writtenBefore = new Map([...this.receiving].map(([blobId, r]) => [blobId, r.written]));
     const volume = await this.parts.volume();
     const toArrive = new Map<string, number>();
-    for (const r of [...receivingBefore, ...ledger.receivingHeld()]) toArrive.set(r.blobId, r.size);
-    const pendingBytes = [...toArrive.values()].reduce((sum, size) => sum + size, 0);
+    for (const r of [...receivingBefore, ...ledger.receivingHeld()]) toArrive.set(r.blobId, r.size - Math.min(r.size, writtenBefore.get(r.blobId) ?? 0));
+    const pendingBytes = [...toArrive.values()].reduce((sum, bytes) => sum + bytes, 0);
     // Checked and reserved without an await in between, so concurrent offers cannot overcommit.
     if (ledger.heldReservedBytes() + ticket.size > caps.diskBytes) return { accept: false, reason: 'full' };
     if (volume.freeBytes - pendingBytes - ticket.size - BOOKKEEPING_BYTES < caps.floorBytes) return { accept: false, reason: 'full' };
@@ -161,7 +166,7 @@ export class Holder implements SessionHandler {
     try {
       await mkdir(this.parts.incomingDir, { recursive: true });
       const handle = await open(this.partPath(ticket.blobId), 'w', 0o600);
-      this.receiving.set(ticket.blobId, { handle, hash: makeHasher(ticket.size), writes: Promise.resolve(), queuedBytes: 0, writeError: null, received: 0, size: ticket.size, originId: ticket.origin, until });
+      this.receiving.set(ticket.blobId, { handle, hash: makeHasher(ticket.size), writes: Promise.resolve(), queuedBytes: 0, writeError: null, received: 0, written: 0, size: ticket.size, originId: ticket.origin, until });
     } catch (err) {
       ledger.deleteHeld(ticket.blobId);
       throw err;
@@ -185,6 +190,7 @@ export class Holder implements SessionHandler {
         while (written < bytes.length) {
           const { bytesWritten } = await r.handle.write(bytes, written, bytes.length - written, offset + written);
           written += bytesWritten;
+          r.written += bytesWritten;
         }
       } catch (err) {
         r.writeError ??= err;
@@ -296,7 +302,7 @@ export class Holder implements SessionHandler {
       position += bytesRead;
     }
     await handle.truncate(position);
-    this.receiving.set(blobId, { handle, hash, writes: Promise.resolve(), queuedBytes: 0, writeError: null, received: position, size, originId, until });
+    this.receiving.set(blobId, { handle, hash, writes: Promise.resolve(), queuedBytes: 0, writeError: null, received: position, written: position, size, originId, until });
     this.parts.ledger.appendEvent('held:resumed', { blobId, offset: position, size });
     this.parts.events.emit('held:resumed', { blobId, offset: position, size });
     return position;
