@@ -4,14 +4,13 @@
 // sorted by the day the photographer saw, not by UTC. Dates that may lie anywhere in a file (a
 // HEIC's Exif item, a video's moov) are found by capture-time-file.ts, which imports and seals use.
 
-const EXIF_HEADER = Buffer.from('Exif\0\0', 'latin1');
+import { EXIF_MAX_IFD_ENTRIES, jpegExifTiff, tiffReaders } from './exif.js';
+
 const TAG_EXIF_IFD = 0x8769;
 const TAG_DATETIME = 0x0132;
 const TAG_DATETIME_ORIGINAL = 0x9003;
 const TAG_OFFSET_TIME_ORIGINAL = 0x9011;
 const TYPE_ASCII = 2;
-/** IFDs with more entries than this are not real EXIF; stop rather than loop over garbage. */
-const MAX_IFD_ENTRIES = 1000;
 
 /**
  * Returns the capture time as "YYYY-MM-DDTHH:MM:SS" plus "±HH:MM" when the camera recorded its
@@ -35,34 +34,17 @@ export function captureDay(captured: string): { year: string; month: string; day
 
 function findTiff(buf: Buffer): Buffer | null {
   if (buf.length >= 4 && (buf.toString('latin1', 0, 4) === 'II*\0' || buf.toString('latin1', 0, 4) === 'MM\0*')) return buf;
-  if (buf.length < 4 || buf[0] !== 0xff || buf[1] !== 0xd8) return null;
-  let pos = 2;
-  while (pos + 4 <= buf.length) {
-    if (buf[pos] !== 0xff) return null;
-    const marker = buf[pos + 1]!;
-    // Start of scan or end of image: metadata segments come before these.
-    if (marker === 0xda || marker === 0xd9) return null;
-    const length = buf.readUInt16BE(pos + 2);
-    const start = pos + 4;
-    const end = pos + 2 + length;
-    if (marker === 0xe1 && end <= buf.length && buf.subarray(start, start + EXIF_HEADER.length).equals(EXIF_HEADER)) {
-      return buf.subarray(start + EXIF_HEADER.length, end);
-    }
-    pos = end;
-  }
-  return null;
+  return jpegExifTiff(buf);
 }
 
 function readCaptureTime(tiff: Buffer): string | null {
-  const order = tiff.toString('latin1', 0, 2);
-  if (order !== 'II' && order !== 'MM') return null;
-  const le = order === 'II';
-  const u16 = (o: number) => (le ? tiff.readUInt16LE(o) : tiff.readUInt16BE(o));
-  const u32 = (o: number) => (le ? tiff.readUInt32LE(o) : tiff.readUInt32BE(o));
+  const readers = tiffReaders(tiff);
+  if (readers === null) return null;
+  const { u16, u32 } = readers;
   const readIfd = (offset: number): Map<number, { type: number; count: number; valueOffset: number }> => {
     const entries = new Map<number, { type: number; count: number; valueOffset: number }>();
     const n = u16(offset);
-    if (n > MAX_IFD_ENTRIES) return entries;
+    if (n > EXIF_MAX_IFD_ENTRIES) return entries;
     for (let i = 0; i < n; i++) {
       const e = offset + 2 + i * 12;
       entries.set(u16(e), { type: u16(e + 2), count: u32(e + 4), valueOffset: e + 8 });

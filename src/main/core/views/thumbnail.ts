@@ -3,22 +3,21 @@
 // that small JPEG does not carry itself. Pure: bytes in, bytes out; null (or upright) for anything
 // that is not a well-formed JPEG with such data.
 
-const EXIF_HEADER = Buffer.from('Exif\0\0', 'latin1');
+import { EXIF_MAX_IFD_ENTRIES, jpegExifTiff, tiffReaders } from '../seal/exif.js';
+
 const TAG_THUMB_OFFSET = 0x0201;
 const TAG_THUMB_LENGTH = 0x0202;
 const TAG_ORIENTATION = 0x0112;
 const TYPE_SHORT = 3;
 /** EXIF Orientation 1: stored upright; 2–8 are mirrored and/or turned. */
 export const ORIENTATION_UPRIGHT = 1;
-/** IFDs with more entries than this are not real EXIF. */
-const MAX_IFD_ENTRIES = 1000;
 /** An embedded thumbnail is about 160×120; anything this large is not one. */
 const MAX_THUMBNAIL_BYTES = 64 * 1024;
 
 export function exifThumbnail(head: Uint8Array): Buffer | null {
   const buf = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
   try {
-    const tiff = exifTiff(buf);
+    const tiff = jpegExifTiff(buf);
     return tiff === null ? null : thumbnailIn(tiff);
   } catch {
     return null;
@@ -33,38 +32,11 @@ export function exifThumbnail(head: Uint8Array): Buffer | null {
 export function exifOrientation(head: Uint8Array): number {
   const buf = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
   try {
-    const tiff = exifTiff(buf);
+    const tiff = jpegExifTiff(buf);
     return tiff === null ? ORIENTATION_UPRIGHT : orientationIn(tiff);
   } catch {
     return ORIENTATION_UPRIGHT;
   }
-}
-
-function exifTiff(buf: Buffer): Buffer | null {
-  if (buf.length < 4 || buf[0] !== 0xff || buf[1] !== 0xd8) return null;
-  let pos = 2;
-  while (pos + 4 <= buf.length) {
-    if (buf[pos] !== 0xff) return null;
-    const marker = buf[pos + 1]!;
-    if (marker === 0xda || marker === 0xd9) return null;
-    const end = pos + 2 + buf.readUInt16BE(pos + 2);
-    const start = pos + 4;
-    if (marker === 0xe1 && end <= buf.length && buf.subarray(start, start + EXIF_HEADER.length).equals(EXIF_HEADER)) {
-      return buf.subarray(start + EXIF_HEADER.length, end);
-    }
-    pos = end;
-  }
-  return null;
-}
-
-/** Readers of a TIFF block in its own byte order, or null when it names none. */
-function tiffReaders(tiff: Buffer): { u16: (at: number) => number; u32: (at: number) => number } | null {
-  const little = tiff.toString('latin1', 0, 2) === 'II';
-  if (!little && tiff.toString('latin1', 0, 2) !== 'MM') return null;
-  return {
-    u16: (at) => (little ? tiff.readUInt16LE(at) : tiff.readUInt16BE(at)),
-    u32: (at) => (little ? tiff.readUInt32LE(at) : tiff.readUInt32BE(at)),
-  };
 }
 
 function orientationIn(tiff: Buffer): number {
@@ -72,7 +44,7 @@ function orientationIn(tiff: Buffer): number {
   if (r === null) return ORIENTATION_UPRIGHT;
   const ifd0 = r.u32(4);
   const count = r.u16(ifd0);
-  if (count > MAX_IFD_ENTRIES) return ORIENTATION_UPRIGHT;
+  if (count > EXIF_MAX_IFD_ENTRIES) return ORIENTATION_UPRIGHT;
   for (let i = 0; i < count; i++) {
     const entry = ifd0 + 2 + i * 12;
     if (r.u16(entry) !== TAG_ORIENTATION || r.u16(entry + 2) !== TYPE_SHORT) continue;
@@ -88,11 +60,11 @@ function thumbnailIn(tiff: Buffer): Buffer | null {
   const { u16, u32 } = r;
   const ifd0 = u32(4);
   const count0 = u16(ifd0);
-  if (count0 > MAX_IFD_ENTRIES) return null;
+  if (count0 > EXIF_MAX_IFD_ENTRIES) return null;
   const ifd1 = u32(ifd0 + 2 + count0 * 12);
   if (ifd1 === 0 || ifd1 + 2 > tiff.length) return null;
   const count1 = u16(ifd1);
-  if (count1 > MAX_IFD_ENTRIES) return null;
+  if (count1 > EXIF_MAX_IFD_ENTRIES) return null;
   let offset = -1;
   let length = -1;
   for (let i = 0; i < count1; i++) {
