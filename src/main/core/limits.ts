@@ -54,6 +54,8 @@ export const QUICKTIME_MAX_KEYS = 1024;
 export const DEVICE_ID_MAX_INPUT_CHARS = 256;
 /** cert.pem and key.pem are read whole; ours are under 1 KiB, so anything above this is not our identity. */
 export const DEVICE_IDENTITY_FILE_MAX_BYTES = 16 * 1024;
+/** Parsed peer certificates kept in memory: more than the peers one device links with at a venue. */
+export const PUBLIC_KEY_CACHE_ENTRIES = 512;
 
 /** How long a ledger write waits for another connection's lock (the CLI reading while the app writes) before failing. */
 export const LEDGER_BUSY_TIMEOUT_MS = 5_000;

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import type * as X509 from '@peculiar/x509';
 import { InswarmError, fromFsError } from '../errors.js';
 import { fsyncDir } from '../store/fsync.js';
-import { DEVICE_IDENTITY_FILE_MAX_BYTES } from '../limits.js';
+import { DEVICE_IDENTITY_FILE_MAX_BYTES, PUBLIC_KEY_CACHE_ENTRIES } from '../limits.js';
 import { deviceIdFromCertDer } from './device-id.js';
 
 const KEY_FILE = 'key.pem';
@@ -72,13 +72,28 @@ export async function loadOrCreateDeviceIdentity(dir: string): Promise<DeviceIde
   return identityFromPem(dir, fresh.certPem, fresh.keyPem);
 }
 
+/**
+ * Public keys of certificates read recently, by the certificate's bytes. Every ticket and receipt
+ * carries its signer's certificate, and parsing one costs more than checking the signature: a
+ * holder taking thousands of small blobs from a few origins would parse the same few all day.
+ */
+const publicKeys = new Map<string, KeyObject>();
+
 /** The public key inside a DER certificate (a peer's `raw`, or one stored with a ticket). */
 export function publicKeyFromCertDer(der: Uint8Array): KeyObject {
+  const cacheKey = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  const cached = publicKeys.get(cacheKey);
+  if (cached !== undefined) return cached;
+  let key: KeyObject;
   try {
-    return new X509Certificate(der).publicKey;
+    key = new X509Certificate(der).publicKey;
   } catch (err) {
     throw new InswarmError('E_BAD_CERT', 'A device certificate could not be read: it is damaged or not a certificate.', { cause: err });
   }
+  // Oldest out first: Map iteration follows insertion order.
+  if (publicKeys.size >= PUBLIC_KEY_CACHE_ENTRIES) publicKeys.delete(publicKeys.keys().next().value!);
+  publicKeys.set(cacheKey, key);
+  return key;
 }
 
 /**

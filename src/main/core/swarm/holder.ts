@@ -3,7 +3,7 @@
 // size and SHA-256 at commit, stores durably and records *before* signing the custody receipt.
 
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeviceIdentity } from '../identity/device-identity.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -14,7 +14,6 @@ import type { Signed } from '../protocol/messages.js';
 import type { OfferDecision, SessionHandler } from '../protocol/session.js';
 import { signCustodyReceipt, TicketExpiredError, verifyRelease, verifyTicket } from '../protocol/signed.js';
 import type { BlobStore } from '../store/blob-store.js';
-import { fsyncDir } from '../store/fsync.js';
 import type { EventBus } from '../events.js';
 import type { Caps, Volume } from './caps.js';
 import type { TokenBucket } from './token-bucket.js';
@@ -217,19 +216,16 @@ export class Holder implements SessionHandler {
       await r.handle.sync();
       await r.handle.close();
       this.receiving.delete(blobId);
-      // Into the store through its temp folder, so commit() does the rename + folder fsyncs.
-      const temp = await store.createTemp();
-      await temp.handle.close();
-      await rename(part, temp.path);
-      await store.commit(temp.path, blobId);
-      await fsyncDir(this.parts.incomingDir);
+      // Renamed into the store, whose shard fsync makes it durable; a part file that survives a
+      // crash beside it has no receiving row and reconcileIncoming() removes it.
+      await store.adopt(part, blobId);
     } catch (err) {
       await this.drop(blobId);
       throw err;
     }
     // Durable file, then durable row, then the receipt: never acknowledge what could be lost.
     const at = this.parts.now();
-    ledger.transaction(() => {
+    await ledger.groupCommit(() => {
       ledger.setHeldReceived(blobId, size, 'held');
       ledger.appendEvent('held:stored', { blobId, origin: peerId, size });
     });

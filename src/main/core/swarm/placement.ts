@@ -71,6 +71,13 @@ export class Placement {
   private timer: NodeJS.Timeout | null = null;
   private passing = false;
   private again = false;
+  /**
+   * Blobs still to place, as the last full pass read them from the ledger. A transfer ending only
+   * walks this list again (a full pass per finished transfer re-read hundreds of rows per small
+   * blob); ticks and outside kicks (a blob added, a peer up, a delivery) re-read the ledger.
+   */
+  private queue: OutboxRow[] = [];
+  private fullPassDue = true;
   private inFlight = 0;
   private readonly deliveries: DeliveryStore;
   /** `${blobId}/${holder}` of releases on the wire, so a pass never sends one twice. */
@@ -93,8 +100,13 @@ export class Placement {
     this.timer = null;
   }
 
-  /** Runs a pass soon (a peer came up, a blob was added, a transfer ended). */
+  /** Runs a full pass soon: the ledger changed (a blob was added, a peer came up, a delivery). */
   kick(): void {
+    this.fullPassDue = true;
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.passing) {
       this.again = true;
       return;
@@ -107,7 +119,7 @@ export class Placement {
         this.passing = false;
         if (this.again) {
           this.again = false;
-          this.kick();
+          this.schedule();
         }
       }
     });
@@ -119,23 +131,33 @@ export class Placement {
   }
 
   private pass(): void {
-    this.releaseDelivered();
     const { ledger } = this.parts;
+    if (this.fullPassDue || this.queue.length === 0) {
+      this.fullPassDue = false;
+      this.releaseDelivered();
+      this.queue = ledger.outboxToPlace(PASS_BATCH);
+    }
     const k = this.parts.caps().replicas;
     const now = this.parts.now();
-    for (const blob of ledger.outboxToPlace(PASS_BATCH)) {
+    // Links that could take another transfer now; when none can, no blob needs a look.
+    const hasRoom = (p: PeerLink) => !p.session.isClosed && (this.perPeer.get(p.deviceId) ?? 0) < MAX_OUTBOUND_PER_LINK;
+    let open = this.parts.peers().filter(hasRoom);
+    for (const blob of [...this.queue]) {
+      if (open.length === 0 || this.inFlight >= MAX_PLACEMENTS_IN_FLIGHT) return;
+      const activeHolders = this.active.get(blob.blobId) ?? new Set<string>();
+      // Enough transfers running for it: nothing to ask the ledger.
+      if (activeHolders.size >= k) continue;
       const stored = ledger.storedCount(blob.blobId);
       if (stored >= k) {
         this.markPlaced(blob.blobId, stored);
+        this.unqueue(blob.blobId);
         continue;
       }
-      const activeHolders = this.active.get(blob.blobId) ?? new Set<string>();
       let needed = k - stored - activeHolders.size;
       if (needed <= 0) continue;
       const done = new Set(ledger.placementsOf(blob.blobId).filter((p) => p.state === 'stored').map((p) => p.holderId));
-      const candidates = shuffled(this.parts.peers())
-        .filter((p) => !p.session.isClosed && !done.has(p.deviceId) && !activeHolders.has(p.deviceId))
-        .filter((p) => (this.perPeer.get(p.deviceId) ?? 0) < MAX_OUTBOUND_PER_LINK)
+      const candidates = shuffled(open)
+        .filter((p) => !done.has(p.deviceId) && !activeHolders.has(p.deviceId))
         .filter((p) => (this.retryAt.get(`${blob.blobId}/${p.deviceId}`) ?? 0) <= now)
         .filter((p) => p.freeBytes >= blob.size)
         .sort((a, b) => b.freeBytes - a.freeBytes || b.throughputBps - a.throughputBps);
@@ -144,7 +166,7 @@ export class Placement {
         needed--;
         void this.transfer(blob, peer);
       }
-      if (this.inFlight >= MAX_PLACEMENTS_IN_FLIGHT) return;
+      open = open.filter(hasRoom);
     }
   }
 
@@ -217,7 +239,10 @@ export class Placement {
       }
       // Progress only: after a crash the blob is offered again and the holder answers with its offset.
       ledger.unflushedTransaction(() => {
-        if (blob.state === 'sealed') ledger.setOutboxState(blob.blobId, 'placing');
+        if (blob.state === 'sealed') {
+          ledger.startPlacing(blob.blobId);
+          blob.state = 'placing'; // the queued row too, so the next transfer of it skips this
+        }
         ledger.setPlacement(blob.blobId, peer.deviceId, 'sending', answer.offset);
       });
       const started = performance.now();
@@ -227,14 +252,15 @@ export class Placement {
       const seconds = (performance.now() - started) / 1000;
       if (sent > 1_000_000 && seconds > 0) peer.throughputBps = Math.round(sent / seconds);
       let replicas = 0;
-      ledger.transaction(() => {
+      await ledger.groupCommit(() => {
         ledger.setPlacement(blob.blobId, peer.deviceId, 'stored', blob.size);
         ledger.addReceipt({ kind: 'custody', blobId: blob.blobId, signerId: custody.holder, body: Buffer.from(receipt.body, 'base64'), signature: Buffer.from(receipt.sig, 'base64') });
         replicas = ledger.storedCount(blob.blobId);
         ledger.appendEvent('placement:stored', { blobId: blob.blobId, holderId: peer.deviceId, replicas });
-        // In the same commit: one fsync per stored replica, not two.
+        // In the same commit: one flush per stored replica, not two.
         if (replicas >= this.parts.caps().replicas) this.markPlaced(blob.blobId, replicas);
       });
+      if (replicas >= this.parts.caps().replicas) this.unqueue(blob.blobId);
       this.failures.delete(key);
       events.emit('placement:stored', { blobId: blob.blobId, holderId: peer.deviceId, replicas });
     } catch (err) {
@@ -248,8 +274,13 @@ export class Placement {
       if (holders.size === 0) this.active.delete(blob.blobId);
       this.perPeer.set(peer.deviceId, (this.perPeer.get(peer.deviceId) ?? 1) - 1);
       this.inFlight--;
-      this.kick();
+      this.schedule();
     }
+  }
+
+  private unqueue(blobId: string): void {
+    const i = this.queue.findIndex((row) => row.blobId === blobId);
+    if (i >= 0) this.queue.splice(i, 1);
   }
 
   private async targetFor(blob: OutboxRow, expires: number): Promise<DeliveryTarget> {

@@ -241,6 +241,40 @@ describe('connection settings', () => {
     expect(ledger.getSetting('c')).toBe(3);
     expect(ledger.diagnostics().synchronous).toBe(2);
   });
+
+  it('a group commit is visible at once, resolves after a WAL flush that began after it, and shares flushes', async () => {
+    const ledger = openLedger();
+    const flushes = () => ledger.diagnostics().walFlushes;
+    // One at a time: each waits for a flush of its own.
+    for (let i = 1; i <= 3; i++) {
+      const done = ledger.groupCommit(() => ledger.setSetting(`one.${i}`, i));
+      expect(ledger.getSetting(`one.${i}`)).toBe(i); // committed before the flush
+      await done;
+      expect(flushes()).toBe(i);
+    }
+    expect(ledger.diagnostics().synchronous).toBe(2);
+    // Forty at once: the first flush starts at once, and every later commit shares the one queued
+    // behind it, which must start after the first ends (those commits may have missed the first).
+    const before = flushes();
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => ledger.groupCommit(() => (ledger.setSetting(`many.${i}`, i), i))));
+    expect(results).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(flushes() - before).toBe(2);
+    // A failure rolls back and rejects; nothing is flushed for it. Nesting is refused.
+    await expect(ledger.groupCommit(() => { ledger.setSetting('bad', 1); throw new Error('halfway'); })).rejects.toThrow('halfway');
+    expect(ledger.getSetting('bad')).toBeUndefined();
+    let nested: Promise<unknown> | undefined;
+    ledger.transaction(() => {
+      nested = ledger.groupCommit(() => undefined);
+    });
+    await expect(nested).rejects.toThrow(/inside a transaction/);
+    // Another connection sees every row.
+    const other = raw();
+    try {
+      expect((other.prepare("SELECT count(*) AS n FROM settings WHERE key LIKE 'many.%'").get() as { n: number }).n).toBe(40);
+    } finally {
+      other.close();
+    }
+  });
 });
 
 describe('outbox and destinations', () => {

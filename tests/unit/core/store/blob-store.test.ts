@@ -51,6 +51,27 @@ async function walk(dir: string): Promise<{ files: number; bytes: number }> {
 }
 
 describe('commit', () => {
+  it('adopts a finished file from a folder of its own: moved in, counted, and a second copy of the same blob is dropped', async () => {
+    const store = new BlobStore(root);
+    await store.reconcile([]);
+    const incoming = join(data, 'incoming');
+    await mkdir(incoming);
+    const bytes = randomBytes(70_000);
+    const id = idOf(bytes);
+    const part = join(incoming, `${id}.part`);
+    await writeFile(part, bytes);
+    await store.adopt(part, id);
+    expect(await readFile(store.path(id))).toEqual(bytes);
+    expect(await readdir(incoming)).toEqual([]);
+    expect(store.usage()).toEqual({ files: 1, bytes: bytes.length });
+    // The same blob arriving again (a resumed receive that had already been stored): kept once.
+    await writeFile(part, bytes);
+    await store.adopt(part, id);
+    expect(await readdir(incoming)).toEqual([]);
+    expect(store.usage()).toEqual({ files: 1, bytes: bytes.length });
+    expect(await walk(root)).toEqual({ files: 1, bytes: bytes.length });
+  });
+
   it('puts the bytes at <root>/ab/<id> and leaves no temp behind', async () => {
     const store = new BlobStore(root);
     const bytes = randomBytes(100_000);
