@@ -1,5 +1,5 @@
-// The transfer suite's baseline: one file moved over a plain `node:tls` socket (TLS 1.3, mutual
-// certificates like peer links, loopback) into a file that is fsynced before the receiver says
+// The transfer suite's baseline: files moved over a plain `node:tls` socket (TLS 1.3, mutual
+// certificates like peer links, loopback) into files that are fsynced before the receiver says
 // so. No WebSocket, no framing, no hashing, no ledger: what node:tls and the disk give on their own.
 //
 //   node tls-copy.js CERT KEY receive OUT     listens on 127.0.0.1:0, prints {"port"}, takes one
@@ -9,8 +9,19 @@
 //
 // Wire format: 8 bytes big-endian length, then the bytes; the receiver answers one byte once the
 // file is on disk. Streams use Node's default chunk sizes (a "plain" copy, nothing tuned).
+//
+// Many files, the floor under many small blobs: what any receiver that keeps each file durable
+// pays per file, with no protocol at all.
+//
+//   node tls-copy.js CERT KEY receive-many DIR COUNT    as receive, for COUNT files in a row
+//   node tls-copy.js CERT KEY send-many PORT LIST       LIST names one input file per line
+//
+// The sender streams every file back to back; the receiver writes each into a new file in DIR,
+// fsyncs it, renames it to its final name and fsyncs DIR (what storing a blob durably takes),
+// then answers one byte. Files are written in arrival order and fsynced concurrently.
 
-import { closeSync, createReadStream, createWriteStream, fsync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fsync, openSync, readFileSync, rename, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, createServer } from 'node:tls';
 
 const TLS = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', rejectUnauthorized: false };
@@ -68,7 +79,81 @@ if (mode === 'receive') {
       socket.destroy();
     });
   });
+} else if (mode === 'receive-many') {
+  const dir = a;
+  const count = Number(b);
+  const server = createServer({ ...TLS, ...identity, requestCert: true }, (socket) => {
+    server.close();
+    let pending = Buffer.alloc(0);
+    let file = null; // { fd, left, index }
+    let index = 0;
+    let acked = 0;
+    const finish = (fd, i) => {
+      fsync(fd, (err) => {
+        if (err) throw err;
+        closeSync(fd);
+        rename(join(dir, `${i}.tmp`), join(dir, String(i)), (renameErr) => {
+          if (renameErr) throw renameErr;
+          const dirFd = openSync(dir, 'r');
+          fsync(dirFd, (dirErr) => {
+            if (dirErr) throw dirErr;
+            closeSync(dirFd);
+            socket.write(Buffer.from([1]));
+            if (++acked === count) socket.end();
+          });
+        });
+      });
+    };
+    socket.on('data', (chunk) => {
+      let data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+      pending = Buffer.alloc(0);
+      while (data.length > 0) {
+        if (file === null) {
+          if (data.length < 8) {
+            pending = Buffer.from(data);
+            return;
+          }
+          file = { fd: openSync(join(dir, `${index}.tmp`), 'wx', 0o600), left: Number(data.readBigUInt64BE(0)), index: index++ };
+          data = data.subarray(8);
+        }
+        const take = Math.min(file.left, data.length);
+        if (take > 0) writeSync(file.fd, data, 0, take);
+        file.left -= take;
+        data = data.subarray(take);
+        if (file.left === 0) {
+          finish(file.fd, file.index);
+          file = null;
+        }
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+} else if (mode === 'send-many') {
+  const port = Number(a);
+  const inputs = readFileSync(b, 'utf8').split('\n').filter(Boolean);
+  const socket = connect({ ...TLS, ...identity, host: '127.0.0.1', port, checkServerIdentity: () => undefined });
+  socket.on('secureConnect', async () => {
+    const begin = performance.now();
+    let acks = 0;
+    socket.on('data', (chunk) => {
+      acks += chunk.length;
+      if (acks === inputs.length) {
+        console.log(JSON.stringify({ seconds: (performance.now() - begin) / 1000 }));
+        socket.destroy();
+      }
+    });
+    for (const input of inputs) {
+      const header = Buffer.alloc(8);
+      header.writeBigUInt64BE(BigInt(statSync(input).size));
+      socket.write(header);
+      await new Promise((done, fail) => {
+        const stream = createReadStream(input);
+        stream.on('end', done).on('error', fail);
+        stream.pipe(socket, { end: false });
+      });
+    }
+  });
 } else {
-  console.error('usage: tls-copy.js CERT KEY receive OUT | CERT KEY send PORT IN');
+  console.error('usage: tls-copy.js CERT KEY receive OUT | send PORT IN | receive-many DIR COUNT | send-many PORT LIST');
   process.exitCode = 2;
 }

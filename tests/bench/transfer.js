@@ -8,7 +8,7 @@
 // stamped inside the process that emits them; peak RSS from rss-reporter.js the same way.
 
 import { randomFillSync } from 'node:crypto';
-import { copyFileSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -269,10 +269,30 @@ async function placeOnce(runDir, origin, holderTemplate, lean) {
 
 /** One plain node:tls copy of `input` into a fresh file under `runDir`, fsynced; seconds as the sender measures them. */
 async function tlsOnce(runDir, input, serverId, clientId) {
+  const { sent, receiverOut } = await tlsCopy(runDir, serverId, clientId, ['receive', join(runDir, 'out')], (port) => ['send', String(port), input]);
+  return { seconds: sent.seconds, cipher: `${sent.protocol} ${sent.cipher}`, fsyncMs: Number(/"fsyncMs":([\d.]+)/.exec(receiverOut)?.[1]) };
+}
+
+/**
+ * The floor under many blobs: `inputs` over one plain node:tls connection, each stored durably as
+ * its own file (write, fsync, rename, folder fsync) before its acknowledgement; seconds as the
+ * sender measures them, handshake to the last acknowledgement.
+ */
+async function tlsManyOnce(runDir, inputs, serverId, clientId) {
+  const list = join(runDir, '..', 'tls-inputs.txt');
+  writeFileSync(list, inputs.join('\n'));
+  const out = join(runDir, 'out');
+  const { sent } = await tlsCopy(runDir, serverId, clientId, ['receive-many', out, String(inputs.length)], (port) => ['send-many', String(port), list], () => mkdirSync(out));
+  return { seconds: sent.seconds };
+}
+
+/** Runs a tls-copy.js receiver and sender pair in a fresh `runDir`; the sender's JSON and the receiver's output. */
+async function tlsCopy(runDir, serverId, clientId, receiverArgs, senderArgs, prepare = () => undefined) {
   rmSync(runDir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
+  prepare();
   await timed('sync', []);
-  const receiver = start(process.execPath, [TLS_COPY, serverId.cert, serverId.key, 'receive', join(runDir, 'out')]);
+  const receiver = start(process.execPath, [TLS_COPY, serverId.cert, serverId.key, ...receiverArgs]);
   const exit = closed(receiver);
   try {
     let out = '';
@@ -284,9 +304,9 @@ async function tlsOnce(runDir, input, serverId, clientId) {
       });
       exit.then((status) => reject(new Error(`the tls-copy receiver exited (${status}) before listening`)));
     });
-    const sent = JSON.parse((await timed(process.execPath, [TLS_COPY, clientId.cert, clientId.key, 'send', String(port), input])).stdout);
+    const sent = JSON.parse((await timed(process.execPath, [TLS_COPY, clientId.cert, clientId.key, ...senderArgs(port)])).stdout);
     if ((await exit) !== 0) throw new Error('the tls-copy receiver failed');
-    return { seconds: sent.seconds, cipher: `${sent.protocol} ${sent.cipher}`, fsyncMs: Number(/"fsyncMs":([\d.]+)/.exec(out)?.[1]) };
+    return { sent, receiverOut: out };
   } finally {
     if (receiver.exitCode === null) receiver.kill('SIGKILL');
     await exit;
@@ -340,9 +360,10 @@ export async function run({ bytes, count, capBytes, runs }) {
   const capped = await makeOrigin(join(dir, 'tpl-cap'), recipient, [await input('cap.bin', capBytes)], ['--up', `${CAP_BYTES_PER_SEC / 1e6}MB/s`]);
   console.log(`blobs:  (1) one of ${mb(one.bytes)} MB; (2) ${count} of ${(many.bytes / count / 1e6).toFixed(2)} MB = ${mb(many.bytes)} MB vs one of ${mb(single.bytes)} MB; (3) one of ${mb(capped.bytes)} MB at --up ${CAP_BYTES_PER_SEC / 1e6}MB/s`);
   console.log('tls:    node:tls client → server on 127.0.0.1, same blob file, default stream chunks, receiver fsyncs then acks; timed secureConnect → ack');
-  console.log('order:  each run does (1) inswarm, (1) tls, (2) many, (2) single, (3) cap; sync before each; fresh holder each time');
+  console.log('order:  each run does (1) inswarm, (1) tls, (2) many, (2) single, (2) tls many, (2) tls single, (3) cap; sync before each; fresh holder each time');
+  console.log('floor:  (2) tls: the same blob files over one node:tls connection, each written to a new file, fsynced, renamed and its folder fsynced, then acknowledged');
 
-  const r = { ours: [], tls: [], many: [], single: [], cap: [] };
+  const r = { ours: [], tls: [], many: [], single: [], tlsMany: [], tlsSingle: [], cap: [] };
   const odd = [];
   const note = (what, result) => {
     if (result.declined > 0) odd.push(`${what}: ${result.declined} offer(s) declined`);
@@ -363,6 +384,10 @@ export async function run({ bytes, count, capBytes, runs }) {
     const singleRun = await placeOnce(runDir, single, holderTemplate, false);
     note('(2) single', singleRun);
     r.single.push(singleRun);
+    const tlsMany = await tlsManyOnce(runDir, many.blobs.map((b) => b.path), identityOf(holderTemplate), identityOf(many.dataDir));
+    r.tlsMany.push(tlsMany);
+    const tlsSingle = await tlsManyOnce(runDir, [single.blobs[0].path], identityOf(holderTemplate), identityOf(single.dataDir));
+    r.tlsSingle.push(tlsSingle);
     const capRun = await placeOnce(runDir, capped, holderTemplate, false);
     note('(3) cap', capRun);
     r.cap.push(capRun);
@@ -373,7 +398,7 @@ export async function run({ bytes, count, capBytes, runs }) {
     }
     console.log(
       `run ${i}/${runs}: (1) inswarm ${ours.seconds.toFixed(2)} s, tls ${tls.seconds.toFixed(2)} s; ` +
-        `(2) ${count}× ${manyRun.seconds.toFixed(2)} s, 1× ${singleRun.seconds.toFixed(2)} s; ` +
+        `(2) ${count}× ${manyRun.seconds.toFixed(2)} s, 1× ${singleRun.seconds.toFixed(2)} s, tls ${count}× ${tlsMany.seconds.toFixed(2)} s, 1× ${tlsSingle.seconds.toFixed(2)} s; ` +
         `(3) wire ${(capRun.phases.wireBytesPerSec / 1e6).toFixed(2)} MB/s; ` +
         `peak RSS origin ${Math.max(ours.originRss, manyRun.originRss, singleRun.originRss, capRun.originRss).toFixed(0)} MB, ` +
         `holder ${Math.max(ours.holderRss, manyRun.holderRss, singleRun.holderRss, capRun.holderRss).toFixed(0)} MB; ` +
@@ -391,6 +416,10 @@ export async function run({ bytes, count, capBytes, runs }) {
   const singleS = median(secs(r.single));
   const overhead = manyS / singleS - 1;
   const perBlobMs = ((manyS - singleS) / count) * 1000;
+  const tlsManyS = median(secs(r.tlsMany));
+  const tlsSingleS = median(secs(r.tlsSingle));
+  const floorOverhead = tlsManyS / tlsSingleS - 1;
+  const floorPerFileMs = ((tlsManyS - tlsSingleS) / count) * 1000;
   const wire = median(r.cap.map((x) => x.phases.wireBytesPerSec));
   const wireOff = wire / CAP_BYTES_PER_SEC - 1;
   const capPlacement = rate(capped.bytes, median(secs(r.cap)));
@@ -418,6 +447,10 @@ export async function run({ bytes, count, capBytes, runs }) {
       `${median(r.many.map((x) => x.perBlob.overlap)).toFixed(2)} transfers in flight on average`,
   );
   console.log(`${'    many vs one (per-blob overhead)'.padEnd(W)}${pct(overhead).padStart(14)}   ${perBlobMs.toFixed(2)} ms per blob   goal < ${GOAL_PER_BLOB_OVERHEAD * 100} %   ${verdict(overhead < GOAL_PER_BLOB_OVERHEAD)}`);
+  console.log(`${`(2) floor: node:tls, ${count} durable files`.padEnd(W)}${`${rate(many.bytes, tlsManyS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.tlsMany, many.bytes)}   (median ${tlsManyS.toFixed(2)} s)`);
+  console.log(`${'(2) floor: node:tls, 1 durable file'.padEnd(W)}${`${rate(single.bytes, tlsSingleS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.tlsSingle, single.bytes)}   (median ${tlsSingleS.toFixed(2)} s)`);
+  console.log(`${'    floor many vs one (per file)'.padEnd(W)}${pct(floorOverhead).padStart(14)}   ${floorPerFileMs.toFixed(2)} ms per file: what storing each blob durably costs with no protocol at all`);
+  console.log(`${'    ours above the floor'.padEnd(W)}${`${(perBlobMs - floorPerFileMs).toFixed(2)} ms`.padStart(14)}   per blob (offer, signed ticket and receipt, hashing, ledger records)`);
   console.log(
     `${`(3) --up ${CAP_BYTES_PER_SEC / 1e6}MB/s, ${mb(capped.bytes)} MB: wire rate`.padEnd(W)}${`${(wire / 1e6).toFixed(2)} MB/s`.padStart(14)}   ${r.cap.map((x) => (x.phases.wireBytesPerSec / 1e6).toFixed(2)).join(' ')}   ` +
       `${pct(wireOff)}   goal within ±${CAP_TOLERANCE * 100} %   ${verdict(Math.abs(wireOff) <= CAP_TOLERANCE)}`,
