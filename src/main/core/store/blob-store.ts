@@ -46,6 +46,8 @@ export class BlobStore {
   /** Exact file count and bytes, established by reconcile() and kept by commit()/remove(). */
   private counted: StoreUsage | undefined;
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Shard folders known to exist. */
+  private readonly shards = new Set<string>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -112,15 +114,21 @@ export class BlobStore {
 
   private async place(temp: string, blobId: string, syncedSize: (path: string) => Promise<number>): Promise<void> {
     const target = this.path(blobId);
+    const shard = dirname(target);
     await this.ensureLayout();
     await this.withLock(blobId, async () => {
       try {
         const size = await syncedSize(temp);
-        const shard = dirname(target);
-        const shardCreated = await mkdir(shard).then(
-          () => true,
-          (err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? false : Promise.reject(err)),
-        );
+        // A shard seen by this store stays (remove() never deletes one): no mkdir, and no EEXIST
+        // error to build, per blob. Should someone remove one by hand, the rename says so.
+        const makeShard = () =>
+          mkdir(shard).then(
+            () => true,
+            (err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? false : Promise.reject(err)),
+          );
+        const known = this.shards.has(shard);
+        let shardCreated = known ? false : await makeShard();
+        this.shards.add(shard);
         const existing = await lstatOrUndefined(target);
         if (existing?.isFile() && existing.size === size) {
           await rm(temp); // the same ID with the same size is the same blob: keep the durable one
@@ -131,7 +139,11 @@ export class BlobStore {
           await this.quarantine(target);
           if (existing.isFile()) this.count(-1, -existing.size);
         }
-        await rename(temp, target);
+        await rename(temp, target).catch(async (err: NodeJS.ErrnoException) => {
+          if (!known || err.code !== 'ENOENT') throw err;
+          shardCreated = await makeShard();
+          await rename(temp, target);
+        });
         await fsyncDir(shard);
         if (shardCreated) await fsyncDir(this.root);
         this.count(1, size);

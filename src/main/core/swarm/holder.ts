@@ -163,8 +163,7 @@ export class Holder implements SessionHandler {
       ledger.appendEvent('held:receiving', { blobId: ticket.blobId, origin: ticket.origin, size: ticket.size });
     });
     try {
-      await mkdir(this.parts.incomingDir, { recursive: true });
-      const handle = await open(this.partPath(ticket.blobId), 'w', 0o600);
+      const handle = await this.createPart(ticket.blobId);
       this.receiving.set(ticket.blobId, { handle, hash: makeHasher(ticket.size), writes: Promise.resolve(), queuedBytes: 0, writeError: null, received: 0, written: 0, size: ticket.size, originId: ticket.origin, until });
     } catch (err) {
       ledger.deleteHeld(ticket.blobId);
@@ -312,6 +311,18 @@ export class Holder implements SessionHandler {
     this.parts.ledger.transaction(() => {
       if (this.parts.ledger.getHeld(blobId)?.state === 'receiving') this.parts.ledger.deleteHeld(blobId);
     });
+  }
+
+  /** A new part file; incoming/ exists from reconcileIncoming(), and is made again only if it went. */
+  private async createPart(blobId: string): Promise<FileHandle> {
+    const path = this.partPath(blobId);
+    try {
+      return await open(path, 'w', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(this.parts.incomingDir, { recursive: true });
+      return await open(path, 'w', 0o600);
+    }
   }
 
   private partPath(blobId: string): string {

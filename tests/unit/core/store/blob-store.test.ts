@@ -51,6 +51,19 @@ async function walk(dir: string): Promise<{ files: number; bytes: number }> {
 }
 
 describe('commit', () => {
+  it('stores into a shard folder someone removed by hand while the store was open', async () => {
+    const store = new BlobStore(root);
+    await store.reconcile([]);
+    const first = randomBytes(1000);
+    const id = await put(store, first);
+    await rm(join(root, id.slice(0, 2)), { recursive: true });
+    // Another blob for the same shard: the store had seen the folder, which is gone now.
+    let second = randomBytes(1000);
+    while (idOf(second).slice(0, 2) !== id.slice(0, 2)) second = randomBytes(1000);
+    const id2 = await put(store, second);
+    expect(await readFile(store.path(id2))).toEqual(second);
+  });
+
   it('adopts a finished file from a folder of its own: moved in, counted, and a second copy of the same blob is dropped', async () => {
     const store = new BlobStore(root);
     await store.reconcile([]);
