@@ -18,6 +18,8 @@ import { TokenBucket } from './token-bucket.js';
 /** Redial backoff for a peer we lost: doubles up to the last value. */
 const REDIAL_FIRST_MS = 500;
 const REDIAL_MAX_MS = 30_000;
+/** Longest the free space told to peers lags behind replicas arriving and leaving. */
+const FREE_REFRESH_MS = 1_000;
 
 export interface PeerAddress {
   readonly host: string;
@@ -66,6 +68,8 @@ export class Swarm {
   listenAddress: PeerAddress | null = null;
   /** Free bytes this holder can accept, refreshed as replicas come and go (for hello and mDNS). */
   lastFreeBytes = 0;
+  private freeTimer: NodeJS.Timeout | null = null;
+  private freeRefreshedAt = 0;
 
   constructor(private readonly parts: SwarmParts) {
     const caps = parts.caps();
@@ -76,8 +80,23 @@ export class Swarm {
     this.links = new LinkManager({ identity: parts.identity });
     this.links.onLink((link: Link) => void this.adopt(link));
     for (const name of ['held:stored', 'held:purged', 'held:receiving', 'caps:changed'] as const) {
-      parts.events.on(name, () => void this.refreshFree().catch(() => undefined));
+      parts.events.on(name, () => this.refreshFreeSoon());
     }
+  }
+
+  /**
+   * Recomputes the advertised free space (a statfs and ledger sums) at most every FREE_REFRESH_MS
+   * and at least once after the last change: a holder taking dozens of small blobs a second did
+   * it twice per blob, while hello and mDNS only ever need a coarse figure.
+   */
+  private refreshFreeSoon(): void {
+    if (this.freeTimer !== null || !this.running) return;
+    const wait = Math.max(0, this.freeRefreshedAt + FREE_REFRESH_MS - Date.now());
+    this.freeTimer = setTimeout(() => {
+      this.freeTimer = null;
+      this.freeRefreshedAt = Date.now();
+      void this.refreshFree().catch(() => undefined);
+    }, wait);
   }
 
   private async refreshFree(): Promise<void> {
@@ -107,6 +126,8 @@ export class Swarm {
     this.running = false;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    if (this.freeTimer !== null) clearTimeout(this.freeTimer);
+    this.freeTimer = null;
     this.placement.stop();
     for (const peer of this.peersById.values()) peer.session.close('stopping');
     await this.links.stop();
