@@ -70,6 +70,8 @@ export class Session {
   private helloWaiter: { resolve: (h: HelloMessage) => void; reject: (e: Error) => void } | null = null;
   private readonly pending = new Map<string, Pending>();
   private readonly inbound = new Map<string, InboundTransfer>();
+  /** Offers the handler is still deciding on; they hold a transfer slot meanwhile. */
+  private readonly offering = new Set<string>();
   private readonly queue: Frame[] = [];
   private processing = false;
   private closed = false;
@@ -201,7 +203,10 @@ export class Session {
     if (!this.processing) void this.drain();
   }
 
-  /** Handles frames one at a time; the channel stays paused while a frame's work is pending. */
+  /**
+   * Handles frames one at a time; the channel stays paused while a frame's work is pending (a
+   * commit's disk work excepted, see handle()).
+   */
   private async drain(): Promise<void> {
     this.processing = true;
     this.channel.pause();
@@ -263,11 +268,19 @@ export class Session {
 
       // Requests from the peer (holder side).
       case 'offer':
-        return this.onOffer(message.ticket);
+        // Not awaited either: deciding waits for the disk (free space, the part file). No data
+        // for the blob can come before the answer, and the slot is taken before the first wait.
+        void this.onOffer(message.ticket);
+        return;
       case 'data':
         return this.onData(message.blobId, message.offset, message.bytes);
       case 'commit':
-        return this.onCommit(message.blobId, message.size);
+        // Not awaited: a commit waits for the disk (the blob's fsync, a rename, the ledger), and
+        // meanwhile this link must keep reading the data of its other transfers, or every commit
+        // stalls them all. Its checks run before it first waits, so frames after it see it begun;
+        // at most MAX_INBOUND_TRANSFERS run, one per accepted blob, and each answers for itself.
+        void this.onCommit(message.blobId, message.size);
+        return;
       case 'cancel':
         return this.abandon(message.blobId, 'the origin cancelled it');
       case 'release':
@@ -289,15 +302,18 @@ export class Session {
     } catch (err) {
       return this.sendError(err);
     }
-    if (this.inbound.has(blobId)) return this.sendError(new ProtocolError('E_PROTO_STATE', 'this blob is already being transferred on this link'), blobId);
-    if (this.inbound.size >= MAX_INBOUND_TRANSFERS) {
+    if (this.inbound.has(blobId) || this.offering.has(blobId)) return this.sendError(new ProtocolError('E_PROTO_STATE', 'this blob is already being transferred on this link'), blobId);
+    if (this.inbound.size + this.offering.size >= MAX_INBOUND_TRANSFERS) {
       decision = { accept: false, reason: 'busy', retryAfterMs: 1_000 };
     } else {
+      this.offering.add(blobId);
       try {
         decision = await this.handler.onOffer(this.peerId, ticket);
       } catch (err) {
         if (err instanceof ProtocolError) decision = { accept: false, reason: 'bad-ticket' };
         else return this.sendError(err, blobId);
+      } finally {
+        this.offering.delete(blobId);
       }
     }
     if (!decision.accept) {

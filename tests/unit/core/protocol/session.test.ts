@@ -26,8 +26,10 @@ class MemoryHolder implements SessionHandler {
   decide: ((ticket: Signed) => OfferDecision) | null = null;
   dataGate: Promise<void> | null = null;
 
+  offerGate: Promise<void> | null = null;
   async onOffer(_peer: string, ticket: Signed): Promise<OfferDecision> {
     const t = verifyTicket(ticket, { now: Date.now() });
+    if (this.offerGate) await this.offerGate;
     if (this.decide) return this.decide(ticket);
     this.blobs.set(t.blobId, []);
     return { accept: true, offset: 0, size: t.size };
@@ -36,7 +38,9 @@ class MemoryHolder implements SessionHandler {
     if (this.dataGate) await this.dataGate;
     this.blobs.get(blobId)!.push(Buffer.from(bytes));
   }
+  commitGate: Promise<void> | null = null;
   async onCommit(_peer: string, blobId: string, size: number): Promise<Signed> {
+    if (this.commitGate) await this.commitGate;
     const bytes = Buffer.concat(this.blobs.get(blobId)!);
     if (createHash('sha256').update(bytes).digest('hex') !== blobId) throw Object.assign(new Error('hash mismatch'), {});
     return signCustodyReceipt(holder, { blobId, size, origin: origin.deviceId, until: Date.now() + 3600_000, at: Date.now() });
@@ -78,6 +82,57 @@ describe('session', () => {
     const custody = verifyCustodyReceipt(receipt, { expectedHolder: holder.deviceId, expectedBlobId: blobId, now: Date.now() });
     expect(custody.size).toBe(bytes.length);
     expect(Buffer.concat(memory.blobs.get(blobId)!).equals(bytes)).toBe(true);
+  });
+
+  it('a commit waiting for the disk does not hold up the data of other transfers on the link', async () => {
+    const { originSession, memory } = await connected();
+    const first = blob(1000);
+    const second = blob(300_000);
+    await originSession.offer(first.blobId, first.ticket);
+    await originSession.offer(second.blobId, second.ticket);
+    await originSession.sendData(first.blobId, 0, first.bytes);
+    let openGate!: () => void;
+    memory.commitGate = new Promise((resolve) => (openGate = resolve));
+    const firstStored = originSession.commit(first.blobId, first.bytes.length);
+    // The first commit is stuck on its "fsync"; the second blob still streams and is received.
+    for (let off = 0; off < second.bytes.length; off += 64 * 1024) await originSession.sendData(second.blobId, off, second.bytes.subarray(off, off + 64 * 1024));
+    await expect.poll(() => Buffer.concat(memory.blobs.get(second.blobId)!).length).toBe(second.bytes.length);
+    let firstDone = false;
+    void firstStored.then(() => (firstDone = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(firstDone).toBe(false);
+    openGate();
+    verifyCustodyReceipt(await firstStored, { expectedHolder: holder.deviceId, expectedBlobId: first.blobId, now: Date.now() });
+    verifyCustodyReceipt(await originSession.commit(second.blobId, second.bytes.length), { expectedHolder: holder.deviceId, expectedBlobId: second.blobId, now: Date.now() });
+  });
+
+  it('an offer still being decided holds a transfer slot but not the data of other transfers', async () => {
+    const { originSession, memory } = await connected();
+    const streaming = blob(200_000);
+    await originSession.offer(streaming.blobId, streaming.ticket);
+    let openGate!: () => void;
+    memory.offerGate = new Promise((resolve) => (openGate = resolve));
+    const waiting = Array.from({ length: MAX_INBOUND_TRANSFERS - 1 }, () => blob(10));
+    const answers = waiting.map((b) => originSession.offer(b.blobId, b.ticket));
+    // Every slot is taken (one streaming, the rest being decided): one more is busy at once.
+    const extra = blob(10);
+    expect(await originSession.offer(extra.blobId, extra.ticket)).toMatchObject({ accepted: false, reason: 'busy' });
+    for (let off = 0; off < streaming.bytes.length; off += 64 * 1024) await originSession.sendData(streaming.blobId, off, streaming.bytes.subarray(off, off + 64 * 1024));
+    verifyCustodyReceipt(await originSession.commit(streaming.blobId, streaming.bytes.length), { expectedHolder: holder.deviceId, expectedBlobId: streaming.blobId, now: Date.now() });
+    openGate();
+    for (const answer of answers) expect(await answer).toEqual({ accepted: true, offset: 0 });
+  });
+
+  it('a second commit of a blob whose commit is still running closes the link', async () => {
+    const { a, originSession, holderSession, memory } = await connected();
+    const { bytes, blobId, ticket } = blob(1000);
+    await originSession.offer(blobId, ticket);
+    await originSession.sendData(blobId, 0, bytes);
+    memory.commitGate = new Promise(() => undefined); // never done
+    void originSession.commit(blobId, bytes.length).catch(() => undefined);
+    const closed = closedWith(holderSession);
+    await a.send(encodeFrame({ type: 'commit', blobId, size: bytes.length }));
+    expect(await closed).toMatch(/E_PROTO_STATE/);
   });
 
   it('a holder refusal at commit (bad hash) rejects the commit and keeps the link', async () => {
