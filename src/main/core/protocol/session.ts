@@ -282,6 +282,8 @@ export class Session {
         void this.onCommit(message.blobId, message.size);
         return;
       case 'cancel':
+        // Too late once its commit runs: that decides, and answers stored or an error.
+        if (this.inbound.get(message.blobId)?.committing === true) return;
         return this.abandon(message.blobId, 'the origin cancelled it');
       case 'release':
         try {

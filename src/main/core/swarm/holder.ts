@@ -224,10 +224,16 @@ export class Holder implements SessionHandler {
     }
     // Durable file, then durable row, then the receipt: never acknowledge what could be lost.
     const at = this.parts.now();
-    await ledger.groupCommit(() => {
-      ledger.setHeldReceived(blobId, size, 'held');
+    const recorded = await ledger.groupCommit(() => {
+      // The reservation may have gone meanwhile (expired and purged): then nothing is promised.
+      if (!ledger.setHeldReceived(blobId, size, 'held')) return false;
       ledger.appendEvent('held:stored', { blobId, origin: peerId, size });
+      return true;
     });
+    if (!recorded) {
+      await store.remove(blobId);
+      throw new ProtocolError('E_PROTO_STATE', 'the reservation for this blob expired before it was complete; offer it again');
+    }
     this.parts.events.emit('held:stored', { blobId, originId: peerId, size });
     return signCustodyReceipt(this.parts.identity, { blobId, size, origin: r.originId, until: r.until, at });
   }

@@ -123,6 +123,21 @@ describe('session', () => {
     for (const answer of answers) expect(await answer).toEqual({ accepted: true, offset: 0 });
   });
 
+  it('a cancel that arrives while the commit runs is too late: the commit answers', async () => {
+    const { a, originSession, memory } = await connected();
+    const { bytes, blobId, ticket } = blob(1000);
+    await originSession.offer(blobId, ticket);
+    await originSession.sendData(blobId, 0, bytes);
+    let openGate!: () => void;
+    memory.commitGate = new Promise((resolve) => (openGate = resolve));
+    const stored = originSession.commit(blobId, bytes.length);
+    await a.send(encodeFrame({ type: 'cancel', blobId }));
+    await new Promise((resolve) => setImmediate(resolve));
+    openGate();
+    verifyCustodyReceipt(await stored, { expectedHolder: holder.deviceId, expectedBlobId: blobId, now: Date.now() });
+    expect(memory.abandoned).not.toContain(blobId);
+  });
+
   it('a second commit of a blob whose commit is still running closes the link', async () => {
     const { a, originSession, holderSession, memory } = await connected();
     const { bytes, blobId, ticket } = blob(1000);

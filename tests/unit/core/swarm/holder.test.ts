@@ -1,0 +1,88 @@
+// The holder's commit on real parts (ledger in a temp dir, blob store, device identities): a
+// replica is stored and recorded before its receipt is signed, and a reservation that went away
+// while the bytes arrived (expired, purged) yields no receipt and leaves nothing behind.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { EventBus } from '../../../../src/main/core/events.js';
+import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../../../../src/main/core/identity/device-identity.js';
+import { Ledger } from '../../../../src/main/core/ledger/ledger.js';
+import { signTicket, verifyCustodyReceipt } from '../../../../src/main/core/protocol/signed.js';
+import { BlobStore } from '../../../../src/main/core/store/blob-store.js';
+import { defaultCaps, volumeOf } from '../../../../src/main/core/swarm/caps.js';
+import { Holder } from '../../../../src/main/core/swarm/holder.js';
+import { TokenBucket } from '../../../../src/main/core/swarm/token-bucket.js';
+import { tempDir } from '../../../helpers/tmp.js';
+
+let origin: DeviceIdentity;
+let holderId: DeviceIdentity;
+beforeAll(async () => {
+  origin = await loadOrCreateDeviceIdentity(await tempDir('holder-test-origin'));
+  holderId = await loadOrCreateDeviceIdentity(await tempDir('holder-test-holder'));
+});
+
+const ledgers: Ledger[] = [];
+afterEach(() => {
+  for (const ledger of ledgers.splice(0)) ledger.close();
+});
+
+async function makeHolder() {
+  const data = await tempDir('holder-test-data');
+  const ledger = Ledger.open(join(data, 'ledger.sqlite'));
+  ledgers.push(ledger);
+  const store = new BlobStore(join(data, 'blobs'));
+  await store.reconcile([]);
+  const incomingDir = join(data, 'incoming');
+  const volume = await volumeOf(data);
+  const caps = { ...defaultCaps(volume), diskBytes: 100 * 1024 * 1024, floorBytes: 0, originShare: 1 };
+  const holder = new Holder({
+    identity: holderId,
+    ledger,
+    store,
+    incomingDir,
+    caps: () => caps,
+    volume: () => volumeOf(data),
+    download: new TokenBucket(null),
+    events: new EventBus(),
+    now: () => Date.now(),
+  });
+  await holder.reconcileIncoming();
+  return { holder, ledger, store, incomingDir };
+}
+
+function blob(size: number) {
+  const bytes = randomBytes(size);
+  const blobId = createHash('sha256').update(bytes).digest('hex');
+  const ticket = signTicket(origin, { blobId, size, created: Date.now(), expires: Date.now() + 3600_000, target: { kind: 'none' } });
+  return { bytes, blobId, ticket };
+}
+
+describe('holder commit', () => {
+  it('stores, records and only then signs: the receipt names the blob, the part file is gone', async () => {
+    const { holder, ledger, store, incomingDir } = await makeHolder();
+    const { bytes, blobId, ticket } = blob(300_000);
+    expect(await holder.onOffer(origin.deviceId, ticket)).toEqual({ accept: true, offset: 0, size: bytes.length });
+    await holder.onData(origin.deviceId, blobId, 0, bytes.subarray(0, 100_000));
+    await holder.onData(origin.deviceId, blobId, 100_000, bytes.subarray(100_000));
+    const receipt = await holder.onCommit(origin.deviceId, blobId, bytes.length);
+    expect(verifyCustodyReceipt(receipt, { expectedHolder: holderId.deviceId, expectedBlobId: blobId, now: Date.now() }).size).toBe(bytes.length);
+    expect(ledger.getHeld(blobId)?.state).toBe('held');
+    expect(await readFile(store.path(blobId))).toEqual(bytes);
+    expect(await readdir(incomingDir)).toEqual([]);
+  });
+
+  it('a reservation that went away before the commit gives no receipt and keeps no bytes', async () => {
+    const { holder, ledger, store, incomingDir } = await makeHolder();
+    const { bytes, blobId, ticket } = blob(50_000);
+    await holder.onOffer(origin.deviceId, ticket);
+    await holder.onData(origin.deviceId, blobId, 0, bytes);
+    ledger.deleteHeld(blobId); // what an expiry sweep or a hand-run DELETE does meanwhile
+    await expect(holder.onCommit(origin.deviceId, blobId, bytes.length)).rejects.toMatchObject({ code: 'E_PROTO_STATE' });
+    expect(ledger.getHeld(blobId)).toBeUndefined();
+    expect(await store.has(blobId)).toBe(false);
+    expect(await readdir(incomingDir)).toEqual([]);
+    expect(store.usage()).toEqual({ files: 0, bytes: 0 });
+  });
+});
