@@ -154,7 +154,8 @@ export const LEDGER_SQL = {
   startPlacing: `UPDATE outbox SET state = 'placing' WHERE blob_id = @blobId AND state = 'sealed'`,
   outboxToPlace: `SELECT blob_id AS blobId, size, destination_id AS destinationId, label, file_count AS fileCount,
     plaintext_bytes AS plaintextBytes, captured_at AS capturedAt, created_at AS createdAt, state
-    FROM outbox WHERE state IN ('sealed', 'placing') ORDER BY created_at LIMIT @limit`,
+    FROM outbox o WHERE state IN ('sealed', 'placing')
+    ORDER BY (SELECT count(*) FROM placements p WHERE p.blob_id = o.blob_id AND p.state = 'stored'), created_at LIMIT @limit`,
   upsertPlacement: `INSERT INTO placements (blob_id, holder_id, state, bytes_sent, updated_at)
     VALUES (@blobId, @holderId, @state, @bytesSent, @now)
     ON CONFLICT (blob_id, holder_id) DO UPDATE SET state = excluded.state, bytes_sent = excluded.bytes_sent, updated_at = excluded.updated_at`,
@@ -429,7 +430,12 @@ export class Ledger {
     guard('updating an outbox blob', () => this.q.startPlacing.run({ blobId }));
   }
 
-  /** Own blobs that may still need replicas, oldest first. */
+  /**
+   * Own blobs that may still need replicas: those with the fewest custody receipts first, then the
+   * oldest. One copy of everything before a second of anything; and when fewer holders are around
+   * than replicas wanted, blobs that already have all the copies they can get do not fill every
+   * batch and starve the ones that have none.
+   */
   outboxToPlace(limit: number): OutboxRow[] {
     return guard('listing blobs to place', () => this.q.outboxToPlace.all({ limit: clampLimit(limit) }) as OutboxRow[]);
   }
