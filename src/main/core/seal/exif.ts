@@ -11,6 +11,19 @@ const MARKER_APP1 = 0xe1;
 const MARKER_SOS = 0xda;
 const MARKER_EOI = 0xd9;
 
+/**
+ * `read` applied to the TIFF block of the JPEG whose first bytes are `head`; `fallback` when there
+ * is none, or when `read` throws on a malformed block (a reader may trust its bounds checks to throw).
+ */
+export function readJpegExif<T>(head: Uint8Array, fallback: T, read: (tiff: Buffer) => T): T {
+  try {
+    const tiff = jpegExifTiff(Buffer.from(head.buffer, head.byteOffset, head.byteLength));
+    return tiff === null ? fallback : read(tiff);
+  } catch {
+    return fallback;
+  }
+}
+
 /** The TIFF block of a JPEG's EXIF APP1 segment within `buf` (the file's first bytes), or null. */
 export function jpegExifTiff(buf: Buffer): Buffer | null {
   if (buf.length < 4 || buf[0] !== 0xff || buf[1] !== 0xd8) return null;

@@ -3,7 +3,7 @@
 // that small JPEG does not carry itself. Pure: bytes in, bytes out; null (or upright) for anything
 // that is not a well-formed JPEG with such data.
 
-import { EXIF_MAX_IFD_ENTRIES, jpegExifTiff, tiffReaders } from '../seal/exif.js';
+import { EXIF_MAX_IFD_ENTRIES, readJpegExif, tiffReaders } from '../seal/exif.js';
 
 const TAG_THUMB_OFFSET = 0x0201;
 const TAG_THUMB_LENGTH = 0x0202;
@@ -15,13 +15,7 @@ export const ORIENTATION_UPRIGHT = 1;
 const MAX_THUMBNAIL_BYTES = 64 * 1024;
 
 export function exifThumbnail(head: Uint8Array): Buffer | null {
-  const buf = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
-  try {
-    const tiff = jpegExifTiff(buf);
-    return tiff === null ? null : thumbnailIn(tiff);
-  } catch {
-    return null;
-  }
+  return readJpegExif(head, null, thumbnailIn);
 }
 
 /**
@@ -30,13 +24,7 @@ export function exifThumbnail(head: Uint8Array): Buffer | null {
  * turned by this tag shows its thumbnail sideways unless it is turned too.
  */
 export function exifOrientation(head: Uint8Array): number {
-  const buf = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
-  try {
-    const tiff = jpegExifTiff(buf);
-    return tiff === null ? ORIENTATION_UPRIGHT : orientationIn(tiff);
-  } catch {
-    return ORIENTATION_UPRIGHT;
-  }
+  return readJpegExif(head, ORIENTATION_UPRIGHT, orientationIn);
 }
 
 function orientationIn(tiff: Buffer): number {
