@@ -5,7 +5,7 @@
 // One process owns a store at a time (the caller holds the data-folder lock).
 
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { type Stats, constants as fsConstants } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InswarmError, fromFsError } from '../errors.js';
@@ -104,12 +104,13 @@ export class BlobStore {
   }
 
   /**
-   * commit() for a verified file the caller has already fsynced and closed, in a folder of its own
-   * on the store's file system (a holder's incoming/ part file): one rename, no second fsync of
-   * the bytes. Should the source folder's entry outlive a crash, the caller's reconcile removes it.
+   * commit() for a verified file of `size` bytes the caller has already fsynced and closed, in a
+   * folder of its own on the store's file system (a holder's incoming/ part file): one rename, no
+   * second fsync of the bytes. Should the source folder's entry outlive a crash, the caller's
+   * reconcile removes it.
    */
-  async adopt(path: string, blobId: string): Promise<void> {
-    await this.place(resolve(path), blobId, async (file) => (await stat(file)).size);
+  async adopt(path: string, blobId: string, size: number): Promise<void> {
+    await this.place(resolve(path), blobId, async () => size);
   }
 
   private async place(temp: string, blobId: string, syncedSize: (path: string) => Promise<number>): Promise<void> {

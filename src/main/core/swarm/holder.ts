@@ -217,7 +217,7 @@ export class Holder implements SessionHandler {
       this.receiving.delete(blobId);
       // Renamed into the store, whose shard fsync makes it durable; a part file that survives a
       // crash beside it has no receiving row and reconcileIncoming() removes it.
-      await store.adopt(part, blobId);
+      await store.adopt(part, blobId, size);
     } catch (err) {
       await this.drop(blobId);
       throw err;

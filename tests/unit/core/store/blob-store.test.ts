@@ -73,13 +73,13 @@ describe('commit', () => {
     const id = idOf(bytes);
     const part = join(incoming, `${id}.part`);
     await writeFile(part, bytes);
-    await store.adopt(part, id);
+    await store.adopt(part, id, bytes.length);
     expect(await readFile(store.path(id))).toEqual(bytes);
     expect(await readdir(incoming)).toEqual([]);
     expect(store.usage()).toEqual({ files: 1, bytes: bytes.length });
     // The same blob arriving again (a resumed receive that had already been stored): kept once.
     await writeFile(part, bytes);
-    await store.adopt(part, id);
+    await store.adopt(part, id, bytes.length);
     expect(await readdir(incoming)).toEqual([]);
     expect(store.usage()).toEqual({ files: 1, bytes: bytes.length });
     expect(await walk(root)).toEqual({ files: 1, bytes: bytes.length });
