@@ -199,10 +199,10 @@ export class Ledger {
   private readonly syncFull: Database.Statement;
   /** The write-ahead log: groupCommit() flushes it with an fsync of its own, off the main thread. */
   private readonly walFile: string;
-  /** The WAL flush under way, and the one queued behind it (see flushWal). */
   private walFd: number | undefined;
   /** WAL fsyncs groupCommit() has completed: fewer than its calls when they overlap. */
   private walFlushes = 0;
+  /** The WAL flush under way, and the one queued behind it (see flushWal). */
   private flushRunning: Promise<void> | null = null;
   private flushQueued: Promise<void> | null = null;
 
