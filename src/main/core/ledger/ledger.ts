@@ -148,7 +148,7 @@ export const LEDGER_SQL = {
       WHERE blob_id >= @after AND +state IN (${inList(HELD_FILE_STATES)})
     ORDER BY 1 LIMIT @limit`,
   deleteHeld: `DELETE FROM held WHERE blob_id = @blobId`,
-  setHeldReceived: `UPDATE held SET bytes_received = @bytes, state = @state WHERE blob_id = @blobId`,
+  completeReceiving: `UPDATE held SET bytes_received = size, state = 'held' WHERE blob_id = @blobId AND state = 'receiving'`,
   receivingHeld: `SELECT ${HELD_COLUMNS} FROM held WHERE state = 'receiving'`,
   setOutboxState: `UPDATE outbox SET state = @state WHERE blob_id = @blobId`,
   startPlacing: `UPDATE outbox SET state = 'placing' WHERE blob_id = @blobId AND state = 'sealed'`,
@@ -410,9 +410,12 @@ export class Ledger {
     return guard('forgetting a held blob', () => this.q.deleteHeld.run({ blobId }).changes > 0);
   }
 
-  /** Records how much of a replica arrived and its state (e.g. held once verified). */
-  setHeldReceived(blobId: string, bytes: number, state: HeldState): boolean {
-    return guard('updating a held blob', () => this.q.setHeldReceived.run({ blobId, bytes, state }).changes > 0);
+  /**
+   * receiving → held once every byte arrived and verified. False when the reservation is no longer
+   * receiving (expired, purged or deleted meanwhile): then nothing may be promised for it.
+   */
+  completeReceiving(blobId: string): boolean {
+    return guard('updating a held blob', () => this.q.completeReceiving.run({ blobId }).changes > 0);
   }
 
   /** Transfers that were in progress, for resuming and for reconciling incoming/ at start. */

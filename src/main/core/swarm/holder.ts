@@ -226,7 +226,7 @@ export class Holder implements SessionHandler {
     const at = this.parts.now();
     const recorded = await ledger.groupCommit(() => {
       // The reservation may have gone meanwhile (expired and purged): then nothing is promised.
-      if (!ledger.setHeldReceived(blobId, size, 'held')) return false;
+      if (!ledger.completeReceiving(blobId)) return false;
       ledger.appendEvent('held:stored', { blobId, origin: peerId, size });
       return true;
     });

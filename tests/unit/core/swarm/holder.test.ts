@@ -73,14 +73,17 @@ describe('holder commit', () => {
     expect(await readdir(incomingDir)).toEqual([]);
   });
 
-  it('a reservation that went away before the commit gives no receipt and keeps no bytes', async () => {
+  it.each([
+    ['deleted', (ledger: Ledger, blobId: string) => void ledger.deleteHeld(blobId), undefined],
+    ['marked expired', (ledger: Ledger, blobId: string) => void ledger.setHeldState(blobId, 'expired'), 'expired'],
+  ] as const)('a reservation %s before the commit gives no receipt and keeps no bytes', async (_how, goAway, stateAfter) => {
     const { holder, ledger, store, incomingDir } = await makeHolder();
     const { bytes, blobId, ticket } = blob(50_000);
     await holder.onOffer(origin.deviceId, ticket);
     await holder.onData(origin.deviceId, blobId, 0, bytes);
-    ledger.deleteHeld(blobId); // what an expiry sweep or a hand-run DELETE does meanwhile
+    goAway(ledger, blobId); // what an expiry sweep or a hand-run statement does meanwhile
     await expect(holder.onCommit(origin.deviceId, blobId, bytes.length)).rejects.toMatchObject({ code: 'E_PROTO_STATE' });
-    expect(ledger.getHeld(blobId)).toBeUndefined();
+    expect(ledger.getHeld(blobId)?.state).toBe(stateAfter);
     expect(await store.has(blobId)).toBe(false);
     expect(await readdir(incomingDir)).toEqual([]);
     expect(store.usage()).toEqual({ files: 0, bytes: 0 });
