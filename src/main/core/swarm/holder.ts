@@ -214,7 +214,6 @@ export class Holder implements SessionHandler {
       if (actual !== blobId) throw new ProtocolError('E_PROTO_HASH', `the bytes hash to ${actual.slice(0, 12)}…, not to the blob's ID: the copy was altered in transit`);
       await r.handle.sync();
       await r.handle.close();
-      this.receiving.delete(blobId);
       // Renamed into the store, whose shard fsync makes it durable; a part file that survives a
       // crash beside it has no receiving row and reconcileIncoming() removes it.
       await store.adopt(part, blobId, size);
@@ -224,12 +223,20 @@ export class Holder implements SessionHandler {
     }
     // Durable file, then durable row, then the receipt: never acknowledge what could be lost.
     const at = this.parts.now();
-    const recorded = await ledger.groupCommit(() => {
-      // The reservation may have gone meanwhile (expired and purged): then nothing is promised.
-      if (!ledger.completeReceiving(blobId)) return false;
-      ledger.appendEvent('held:stored', { blobId, origin: peerId, size });
-      return true;
-    });
+    let recorded: boolean;
+    try {
+      recorded = await ledger.groupCommit(() => {
+        // The reservation may have gone meanwhile (expired and purged): then nothing is promised.
+        if (!ledger.completeReceiving(blobId)) return false;
+        ledger.appendEvent('held:stored', { blobId, origin: peerId, size });
+        return true;
+      });
+    } finally {
+      // Only now: while its row still says receiving, an offer decided meanwhile (offers and
+      // commits run side by side) must find this transfer with every byte written, or it counts
+      // bytes already on disk again as still to arrive and declines "full" with room to spare.
+      this.receiving.delete(blobId);
+    }
     if (!recorded) {
       await store.remove(blobId);
       throw new ProtocolError('E_PROTO_STATE', 'the reservation for this blob expired before it was complete; offer it again');

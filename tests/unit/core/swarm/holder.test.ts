@@ -28,7 +28,7 @@ afterEach(() => {
   for (const ledger of ledgers.splice(0)) ledger.close();
 });
 
-async function makeHolder() {
+async function makeHolder(options: { volume?: () => Promise<{ freeBytes: number; totalBytes: number }>; floorBytes?: number } = {}) {
   const data = await tempDir('holder-test-data');
   const ledger = Ledger.open(join(data, 'ledger.sqlite'));
   ledgers.push(ledger);
@@ -36,14 +36,14 @@ async function makeHolder() {
   await store.reconcile([]);
   const incomingDir = join(data, 'incoming');
   const volume = await volumeOf(data);
-  const caps = { ...defaultCaps(volume), diskBytes: 100 * 1024 * 1024, floorBytes: 0, originShare: 1 };
+  const caps = { ...defaultCaps(volume), diskBytes: 100 * 1024 * 1024, floorBytes: options.floorBytes ?? 0, originShare: 1 };
   const holder = new Holder({
     identity: holderId,
     ledger,
     store,
     incomingDir,
     caps: () => caps,
-    volume: () => volumeOf(data),
+    volume: options.volume ?? (() => volumeOf(data)),
     download: new TokenBucket(null),
     events: new EventBus(),
     now: () => Date.now(),
@@ -71,6 +71,35 @@ describe('holder commit', () => {
     expect(ledger.getHeld(blobId)?.state).toBe('held');
     expect(await readFile(store.path(blobId))).toEqual(bytes);
     expect(await readdir(incomingDir)).toEqual([]);
+  });
+
+  it('an offer decided while another blob commits counts that blob as on disk, not as still to arrive', async () => {
+    // The volume as statfs would report it with the first blob already written: room above the
+    // floor for the second blob (and the bookkeeping margin), not for the first one twice.
+    const FLOOR = 100 * 1024 * 1024;
+    const first = blob(3 * 1024 * 1024);
+    const second = blob(1024 * 1024);
+    let free = FLOOR + 1024 * 1024 + second.bytes.length + 512 * 1024 + first.bytes.length;
+    const { holder, ledger } = await makeHolder({ floorBytes: FLOOR, volume: async () => ({ freeBytes: free, totalBytes: 10 * free }) });
+    expect((await holder.onOffer(origin.deviceId, first.ticket)).accept).toBe(true);
+    await holder.onData(origin.deviceId, first.blobId, 0, first.bytes);
+    free -= first.bytes.length; // what statfs says once those bytes are on disk
+    // Hold the first commit at its ledger flush, after its bytes went into the store.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reachedFlush!: () => void;
+    const atFlush = new Promise<void>((resolve) => (reachedFlush = resolve));
+    const realGroupCommit = ledger.groupCommit.bind(ledger);
+    ledger.groupCommit = async <T>(fn: () => T): Promise<T> => {
+      reachedFlush();
+      await gate;
+      return realGroupCommit(fn);
+    };
+    const committing = holder.onCommit(origin.deviceId, first.blobId, first.bytes.length);
+    await atFlush;
+    expect(await holder.onOffer(origin.deviceId, second.ticket)).toEqual({ accept: true, offset: 0, size: second.bytes.length });
+    release();
+    verifyCustodyReceipt(await committing, { expectedHolder: holderId.deviceId, expectedBlobId: first.blobId, now: Date.now() });
   });
 
   it.each([
