@@ -1,7 +1,7 @@
 // Rate and time-left of a running delivery, from the delivery:progress events the window sees.
 // Pure: samples in, numbers out; the view owns the clock and the event subscription.
 
-import type { DeliveryRowView } from '../../shared/api.js';
+import type { ApiEvent, DeliveryRowView } from '../../shared/api.js';
 
 /** One progress event as the window received it. */
 export interface ProgressSample {
@@ -37,6 +37,35 @@ export function addSample(prev: LiveProgress | undefined, at: number, sent: numb
   if (beforeLast !== undefined && at - beforeLast.at < SAMPLE_SPACING_MS) kept.pop();
   const samples = [...kept, { at, sent }];
   return { size, sent, samples: samples.length > RATE_MAX_SAMPLES ? samples.slice(samples.length - RATE_MAX_SAMPLES) : samples };
+}
+
+/** The delivery events that move a row's live progress. */
+export const DELIVERY_PROGRESS_EVENTS = ['delivery:started', 'delivery:progress', 'delivery:delivered', 'delivery:failed'] as const satisfies readonly ApiEvent[];
+export type DeliveryProgressEvent = (typeof DELIVERY_PROGRESS_EVENTS)[number];
+
+export function isDeliveryProgressEvent(event: ApiEvent): event is DeliveryProgressEvent {
+  return (DELIVERY_PROGRESS_EVENTS as readonly ApiEvent[]).includes(event);
+}
+
+/**
+ * The live progress of one blob after one event, or undefined to forget it. A new attempt starts
+ * from nothing and a failed one is the fetched row's to tell. A finished one stays at its size:
+ * the row fetched before the finish still says "uploading" with the bytes last stored, and falling
+ * back to those would draw the bar back towards 0 just before it shows "delivered".
+ */
+export function nextLiveProgress(prev: LiveProgress | undefined, event: DeliveryProgressEvent, payload: Readonly<Record<string, unknown>>, at: number): LiveProgress | undefined {
+  switch (event) {
+    case 'delivery:progress': {
+      const { sent, size } = payload;
+      if (typeof sent !== 'number' || typeof size !== 'number' || !Number.isFinite(sent) || !Number.isFinite(size)) return prev;
+      return addSample(prev, at, sent, size);
+    }
+    case 'delivery:delivered':
+      return prev === undefined ? undefined : addSample(prev, at, prev.size, prev.size);
+    case 'delivery:started':
+    case 'delivery:failed':
+      return undefined;
+  }
 }
 
 /** Bytes per second over the recent window; 0 when stalled; null while too early to tell. */

@@ -12,7 +12,7 @@ import { ProgressBar } from '../components/progress-bar.js';
 import { EmptyState, ErrorState, LoadingState, Notice } from '../components/states.js';
 import { formatRate } from '../components/time-format.js';
 import { useNow } from '../components/use-now.js';
-import { addSample, etaMs, formatEta, percentOf, rateBps, shownSent, type LiveProgress } from './deliveries-rate.js';
+import { DELIVERY_PROGRESS_EVENTS, etaMs, formatEta, isDeliveryProgressEvent, nextLiveProgress, percentOf, rateBps, shownSent, type LiveProgress } from './deliveries-rate.js';
 import './views-b.css';
 
 /** Progress events come many per second; the bars redraw at most this often. */
@@ -231,21 +231,15 @@ function useLiveProgress(bridge: Bridge): ReadonlyMap<string, LiveProgress> {
   const [shown, setShown] = useState<ReadonlyMap<string, LiveProgress>>(() => new Map());
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
-  useEvents(bridge, ['delivery:started', 'delivery:progress', 'delivery:delivered', 'delivery:failed'], (m: ApiEventMessage) => {
+  useEvents(bridge, DELIVERY_PROGRESS_EVENTS, (m: ApiEventMessage) => {
     // Event payloads cross a process boundary: read them as unknown.
     const p = m.payload as Record<string, unknown> | null;
-    if (p === null || typeof p !== 'object' || typeof p['blobId'] !== 'string') return;
+    if (p === null || typeof p !== 'object' || typeof p['blobId'] !== 'string' || !isDeliveryProgressEvent(m.event)) return;
     const blobId = p['blobId'];
     const map = progress.current;
-    if (m.event === 'delivery:progress') {
-      const sent = p['sent'];
-      const size = p['size'];
-      if (typeof sent !== 'number' || typeof size !== 'number' || !Number.isFinite(sent) || !Number.isFinite(size)) return;
-      map.set(blobId, addSample(map.get(blobId), Date.now(), sent, size));
-    } else {
-      // A new attempt starts from nothing; a finished or failed one is the fetched row's to tell.
-      map.delete(blobId);
-    }
+    const next = nextLiveProgress(map.get(blobId), m.event, p, Date.now());
+    if (next === undefined) map.delete(blobId);
+    else map.set(blobId, next);
     if (timer.current === null) {
       timer.current = setTimeout(() => {
         timer.current = null;

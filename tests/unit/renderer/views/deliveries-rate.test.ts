@@ -7,6 +7,8 @@ import {
   addSample,
   etaMs,
   formatEta,
+  isDeliveryProgressEvent,
+  nextLiveProgress,
   percentOf,
   rateBps,
   shownSent,
@@ -111,6 +113,28 @@ describe('shownSent and percentOf', () => {
   it('ignores live progress for a different size and clamps to the size', () => {
     expect(shownSent(row({}), addSample(undefined, 0, 9 * MB, 99 * MB))).toBe(2 * MB);
     expect(shownSent(row({ bytesSent: 50 * MB }), undefined)).toBe(10 * MB);
+  });
+
+  it('keeps a finished upload at its size until the fetched row says delivered, never back to the stored bytes', () => {
+    // The row fetched before the finish still says uploading with 2 MB stored; the events said 9.6 MB.
+    const stale = row({ bytesSent: 0 });
+    let live = nextLiveProgress(undefined, 'delivery:started', { blobId: stale.blobId }, 0);
+    live = nextLiveProgress(live, 'delivery:progress', { blobId: stale.blobId, sent: 9.6 * MB, size: 10 * MB }, 1000);
+    expect(percentOf(shownSent(stale, live), stale.size)).toBe(96);
+    live = nextLiveProgress(live, 'delivery:delivered', { blobId: stale.blobId, uploaded: 10 * MB }, 1100);
+    expect(percentOf(shownSent(stale, live), stale.size)).toBe(100);
+    expect(percentOf(shownSent(row({ state: 'delivered' }), live), stale.size, true)).toBe(100);
+  });
+
+  it('forgets live progress when an attempt starts or fails, and ignores malformed progress', () => {
+    const live = addSample(undefined, 0, 4 * MB, 10 * MB);
+    expect(nextLiveProgress(live, 'delivery:started', {}, 1)).toBeUndefined();
+    expect(nextLiveProgress(live, 'delivery:failed', {}, 1)).toBeUndefined();
+    expect(nextLiveProgress(undefined, 'delivery:delivered', {}, 1)).toBeUndefined();
+    expect(nextLiveProgress(live, 'delivery:progress', { sent: '5', size: 10 * MB }, 1)).toBe(live);
+    expect(nextLiveProgress(live, 'delivery:progress', { sent: Number.NaN, size: 10 * MB }, 1)).toBe(live);
+    expect(isDeliveryProgressEvent('delivery:progress')).toBe(true);
+    expect(isDeliveryProgressEvent('peer:up')).toBe(false);
   });
 
   it('gives whole percents in 0–100, and an empty whole as done only when done', () => {
