@@ -43,6 +43,19 @@ export interface OutboxRow {
   state: OutboxState;
 }
 
+/** An own blob still short of its replicas, as placement reads it: with its custody receipt count. */
+export interface PlaceableRow extends OutboxRow {
+  /** Custody receipts recorded when the row was read. */
+  readonly stored: number;
+}
+
+/** Where a page of blobs to place ends: the next page starts after it. */
+export interface PlaceKey {
+  readonly stored: number;
+  readonly createdAt: number;
+  readonly blobId: string;
+}
+
 export interface HeldRow {
   blobId: string;
   originId: string;
@@ -152,10 +165,13 @@ export const LEDGER_SQL = {
   receivingHeld: `SELECT ${HELD_COLUMNS} FROM held WHERE state = 'receiving'`,
   setOutboxState: `UPDATE outbox SET state = @state WHERE blob_id = @blobId`,
   startPlacing: `UPDATE outbox SET state = 'placing' WHERE blob_id = @blobId AND state = 'sealed'`,
-  outboxToPlace: `SELECT blob_id AS blobId, size, destination_id AS destinationId, label, file_count AS fileCount,
-    plaintext_bytes AS plaintextBytes, captured_at AS capturedAt, created_at AS createdAt, state
-    FROM outbox o WHERE state IN ('sealed', 'placing')
-    ORDER BY (SELECT count(*) FROM placements p WHERE p.blob_id = o.blob_id AND p.state = 'stored'), created_at LIMIT @limit`,
+  // Fewest custody receipts first, then oldest; pages continue after a (stored, created, blob) key.
+  outboxToPlace: `SELECT * FROM (SELECT blob_id AS blobId, size, destination_id AS destinationId, label,
+      file_count AS fileCount, plaintext_bytes AS plaintextBytes, captured_at AS capturedAt, created_at AS createdAt, state,
+      (SELECT count(*) FROM placements p WHERE p.blob_id = o.blob_id AND p.state = 'stored') AS stored
+      FROM outbox o WHERE state IN ('sealed', 'placing'))
+    WHERE @afterBlobId IS NULL OR (stored, createdAt, blobId) > (@afterStored, @afterCreatedAt, @afterBlobId)
+    ORDER BY stored, createdAt, blobId LIMIT @limit`,
   upsertPlacement: `INSERT INTO placements (blob_id, holder_id, state, bytes_sent, updated_at)
     VALUES (@blobId, @holderId, @state, @bytesSent, @now)
     ON CONFLICT (blob_id, holder_id) DO UPDATE SET state = excluded.state, bytes_sent = excluded.bytes_sent, updated_at = excluded.updated_at`,
@@ -437,10 +453,11 @@ export class Ledger {
    * Own blobs that may still need replicas: those with the fewest custody receipts first, then the
    * oldest. One copy of everything before a second of anything; and when fewer holders are around
    * than replicas wanted, blobs that already have all the copies they can get do not fill every
-   * batch and starve the ones that have none.
+   * batch and starve the ones that have none. With `after`, the page that follows that row.
    */
-  outboxToPlace(limit: number): OutboxRow[] {
-    return guard('listing blobs to place', () => this.q.outboxToPlace.all({ limit: clampLimit(limit) }) as OutboxRow[]);
+  outboxToPlace(limit: number, after?: PlaceKey): PlaceableRow[] {
+    const key = { afterStored: after?.stored ?? null, afterCreatedAt: after?.createdAt ?? null, afterBlobId: after?.blobId ?? null };
+    return guard('listing blobs to place', () => this.q.outboxToPlace.all({ limit: clampLimit(limit), ...key }) as PlaceableRow[]);
   }
 
   /** Records where a replica of an own blob stands with one holder. */

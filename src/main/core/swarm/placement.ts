@@ -4,7 +4,7 @@
 // retried with backoff; nothing here is trusted to stay up.
 
 import type { DeviceIdentity } from '../identity/device-identity.js';
-import type { Ledger, OutboxRow } from '../ledger/ledger.js';
+import type { Ledger, OutboxRow, PlaceableRow, PlaceKey } from '../ledger/ledger.js';
 import { MAX_INBOUND_TRANSFERS, type Session } from '../protocol/session.js';
 import { signRelease, signTicket, verifyCustodyReceipt } from '../protocol/signed.js';
 import type { DeliveryTarget } from '../delivery/endpoint.js';
@@ -76,7 +76,14 @@ export class Placement {
    * walks this list again (a full pass per finished transfer re-read hundreds of rows per small
    * blob); ticks and outside kicks (a blob added, a peer up, a delivery) re-read the ledger.
    */
-  private queue: OutboxRow[] = [];
+  private queue: PlaceableRow[] = [];
+  /**
+   * Where the next further page starts (null: right after the first page). When the first page's
+   * blobs cannot use the room links have left (none fits any holder's free space, or all wait out
+   * a backoff), each full pass also looks at one page beyond, a different one each time, so no
+   * number of stuck blobs at the front keeps the ones behind them waiting for ever.
+   */
+  private cursor: PlaceKey | null = null;
   private fullPassDue = true;
   private inFlight = 0;
   private readonly deliveries: DeliveryStore;
@@ -132,18 +139,35 @@ export class Placement {
 
   private pass(): void {
     const { ledger } = this.parts;
-    if (this.fullPassDue || this.queue.length === 0) {
-      this.fullPassDue = false;
-      this.releaseDelivered();
-      this.queue = ledger.outboxToPlace(PASS_BATCH);
+    if (!this.fullPassDue && this.queue.length > 0) {
+      this.place(this.queue);
+      return;
     }
+    this.fullPassDue = false;
+    this.releaseDelivered();
+    this.queue = ledger.outboxToPlace(PASS_BATCH);
+    const last = this.queue[this.queue.length - 1];
+    if (!this.place(this.queue) || last === undefined || this.queue.length < PASS_BATCH) return;
+    const after = this.cursor !== null && compareKeys(this.cursor, last) > 0 ? this.cursor : keyOf(last);
+    const queued = new Set(this.queue.map((row) => row.blobId));
+    const page = ledger.outboxToPlace(PASS_BATCH, after);
+    const end = page[page.length - 1];
+    this.cursor = end !== undefined && page.length === PASS_BATCH ? keyOf(end) : null; // past the end: start over
+    const fresh = page.filter((row) => !queued.has(row.blobId));
+    this.queue.push(...fresh);
+    this.place(fresh);
+  }
+
+  /** Starts what transfers of these blobs the links have room for; true if room is left. */
+  private place(rows: readonly PlaceableRow[]): boolean {
+    const { ledger } = this.parts;
     const k = this.parts.caps().replicas;
     const now = this.parts.now();
     // Links that could take another transfer now; when none can, no blob needs a look.
     const hasRoom = (p: PeerLink) => !p.session.isClosed && (this.perPeer.get(p.deviceId) ?? 0) < MAX_OUTBOUND_PER_LINK;
     let open = this.parts.peers().filter(hasRoom);
-    for (const blob of [...this.queue]) {
-      if (open.length === 0 || this.inFlight >= MAX_PLACEMENTS_IN_FLIGHT) return;
+    for (const blob of [...rows]) {
+      if (open.length === 0 || this.inFlight >= MAX_PLACEMENTS_IN_FLIGHT) return false;
       const activeHolders = this.active.get(blob.blobId) ?? new Set<string>();
       // Enough transfers running for it: nothing to ask the ledger.
       if (activeHolders.size >= k) continue;
@@ -168,6 +192,7 @@ export class Placement {
       }
       open = open.filter(hasRoom);
     }
+    return open.length > 0 && this.inFlight < MAX_PLACEMENTS_IN_FLIGHT;
   }
 
   /**
@@ -328,6 +353,15 @@ export class Placement {
     }
     return position - offset;
   }
+}
+
+function keyOf(row: PlaceableRow): PlaceKey {
+  return { stored: row.stored, createdAt: row.createdAt, blobId: row.blobId };
+}
+
+/** The order outboxToPlace reads in: fewest receipts, then oldest, then blob ID. */
+function compareKeys(a: PlaceKey, b: PlaceKey): number {
+  return a.stored - b.stored || a.createdAt - b.createdAt || (a.blobId < b.blobId ? -1 : a.blobId > b.blobId ? 1 : 0);
 }
 
 /**

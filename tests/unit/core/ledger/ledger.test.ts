@@ -316,6 +316,41 @@ describe('outbox and destinations', () => {
   });
 });
 
+describe('blobs to place', () => {
+  it('reads fewest receipts first, then oldest, then by blob ID, in pages that continue after a key', () => {
+    const ledger = openLedger();
+    const home = ledger.setDefaultDestination({ recipient: RECIPIENT, label: 'Home' });
+    // Twelve blobs in four ages; every third has one receipt, one has two; one is placed already.
+    const labels = Array.from({ length: 12 }, (_, i) => `b${i}`);
+    labels.forEach((label, i) => ledger.addOutbox(outbox(label, home.id, { createdAt: 1000 + (i % 4), state: i % 2 === 0 ? 'sealed' : 'placing' })));
+    ledger.addOutbox(outbox('done', home.id, { state: 'placed' }));
+    for (const label of ['b0', 'b3', 'b6', 'b9']) ledger.setPlacement(idOf(label), 'holder-1', 'stored', 2000);
+    ledger.setPlacement(idOf('b9'), 'holder-2', 'stored', 2000);
+    ledger.setPlacement(idOf('b1'), 'holder-2', 'sending', 10);
+
+    const stored = (label: string) => (label === 'b9' ? 2 : ['b0', 'b3', 'b6'].includes(label) ? 1 : 0);
+    const expected = labels
+      .map((label, i) => ({ blobId: idOf(label), stored: stored(label), createdAt: 1000 + (i % 4) }))
+      .sort((a, b) => a.stored - b.stored || a.createdAt - b.createdAt || (a.blobId < b.blobId ? -1 : 1));
+    const all = ledger.outboxToPlace(100);
+    expect(all.map((r) => ({ blobId: r.blobId, stored: r.stored, createdAt: r.createdAt }))).toEqual(expected);
+
+    // Pages of five, each after the last row of the one before, give the same rows once each.
+    const paged = [];
+    for (let page = ledger.outboxToPlace(5); page.length > 0; ) {
+      paged.push(...page);
+      const last = page[page.length - 1]!;
+      page = ledger.outboxToPlace(5, { stored: last.stored, createdAt: last.createdAt, blobId: last.blobId });
+    }
+    expect(paged.map((r) => r.blobId)).toEqual(expected.map((r) => r.blobId));
+    // After a key that is not a row (a row that moved on meanwhile): the rows ordered after it.
+    const cut = expected[6]!;
+    expect(ledger.outboxToPlace(100, { stored: cut.stored, createdAt: cut.createdAt, blobId: '0'.repeat(64) }).map((r) => r.blobId)).toEqual(
+      expected.filter((r) => r.stored > cut.stored || (r.stored === cut.stored && r.createdAt >= cut.createdAt)).map((r) => r.blobId),
+    );
+  });
+});
+
 describe('held blobs and running totals', () => {
   it('totals follow inserts, state changes and deletes exactly', () => {
     const ledger = openLedger();
