@@ -254,8 +254,9 @@ export interface ImportScanView {
 }
 /** A source event's payload (`source:added`, `source:removed`). */
 export interface SourceEventView {
+  /** The folder; for a PTP camera (no folder), its source ID. */
   readonly root: string;
-  readonly kind: 'volume' | 'mtp';
+  readonly kind: 'volume' | 'mtp' | 'ptp';
   readonly name: string;
 }
 

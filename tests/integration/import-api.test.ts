@@ -6,6 +6,7 @@
 // nothing imported twice, cancel, the library setting, sealing once a destination appears, and
 // the plug/unplug watcher. No mount is needed: the folder is the source, as the CLI allows.
 
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -16,6 +17,7 @@ import type { ApiEventMessage, ApiMethod, ApiReply, ImportOutcomeView } from '..
 import { CoreApi } from '../../src/main/api/dispatch.js';
 import { encodeCardLink } from '../../src/main/core/delivery/card.js';
 import { STAGING_DIR } from '../../src/main/core/intake/importer.js';
+import type { UsbProbe } from '../../src/main/core/intake/usb-probe.js';
 import { EXIF_SCAN_BYTES } from '../../src/main/core/limits.js';
 import { InswarmNode } from '../../src/main/core/node.js';
 import { generateIdentity } from '../../src/main/core/seal/age-keys.js';
@@ -23,6 +25,15 @@ import { heic, mov, since1904 } from '../helpers/isobmff.js';
 import { makeJpeg } from '../helpers/jpeg.js';
 import { eventually } from '../helpers/node-proc.js';
 import { tempDir } from '../helpers/tmp.js';
+
+const HAS_GPHOTO2 = (() => {
+  try {
+    execFileSync('gphoto2', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 const opened: { node: InswarmNode; api: CoreApi }[] = [];
 afterEach(async () => {
@@ -41,7 +52,7 @@ const PHOTOS = [
   ['DCIM/Camera/PXL_0002.jpg', '2023:01:02 03:04:05', 5],
 ] as const;
 
-async function setup(options: { destination?: boolean } = {}) {
+async function setup(options: { destination?: boolean; usb?: UsbProbe } = {}) {
   const volumes = await tempDir('inswarm-import-volumes');
   const phone = join(volumes, 'PHONE');
   for (const [path, date, seed] of PHOTOS) {
@@ -53,7 +64,7 @@ async function setup(options: { destination?: boolean } = {}) {
   await writeFile(join(phone, 'DCIM/Camera/EMPTY.JPG'), Buffer.alloc(0));
   await writeFile(join(phone, 'DCIM/Camera/VID_0001.mp4'), Buffer.from('not really a video, but bytes to copy'));
   const dataDir = await tempDir('inswarm-import-api');
-  const node = await InswarmNode.open(dataDir, { sourceRoots: { parents: [volumes], volumes: [], gvfs: null }, ptp: false });
+  const node = await InswarmNode.open(dataDir, { sourceRoots: { parents: [volumes], volumes: [], gvfs: null }, ...(options.usb === undefined ? { ptp: false } : { usb: options.usb }) });
   if (options.destination !== false) node.destinations.setRecipient((await generateIdentity()).recipient, 'home');
   const api = new CoreApi(node, {
     name: 'test',
@@ -322,4 +333,38 @@ describe('import API', () => {
     expect(doneFor('OTHER')).toHaveLength(0);
     expect(events.some((m) => m.event === 'import:progress' && (m.payload as { name: string }).name === 'OTHER')).toBe(false);
   }, 60_000);
+
+  // gphoto2's Directory Browse driver on a folder is the camera; only the USB bus that reports it
+  // attached is a stand-in (a physical camera cannot exist here). .ci/run installs gphoto2.
+  it.skipIf(!HAS_GPHOTO2)('imports a PTP camera as soon as it is attached, through gphoto2, and reports it detached', async () => {
+    const cam = await tempDir('inswarm-ptp-camera');
+    await mkdir(join(cam, 'DCIM', '100TEST'), { recursive: true });
+    await writeFile(join(cam, 'DCIM', '100TEST', 'IMG_7001.JPG'), makeJpeg('2024:09:01 10:00:00', { seed: 70 }));
+    const bus = { attached: false, asked: 0 };
+    const usb: UsbProbe = {
+      signature: async () => (bus.attached ? '1-0:1.0 1-1 usb1' : '1-0:1.0 usb1'),
+      cameras: async () => {
+        bus.asked++;
+        return bus.attached ? [{ model: 'Directory Browse', port: `disk:${cam}` }] : [];
+      },
+    };
+    const { node, events } = await setup({ usb });
+    const doneFor = (name: string) => events.filter((m) => m.event === 'import:done' && (m.payload as ImportOutcomeView).name === name).map((m) => m.payload as ImportOutcomeView);
+    const sourceEvent = (event: string) => events.find((m) => m.event === event && (m.payload as { kind: string }).kind === 'ptp')?.payload as { root: string; name: string } | undefined;
+    node.intake.watch();
+    await eventually(async () => doneFor('PHONE').length === 1, 20_000, 'the automatic import of PHONE');
+
+    bus.attached = true;
+    await eventually(async () => sourceEvent('source:added'), 15_000, 'source:added for the camera');
+    expect(sourceEvent('source:added')).toMatchObject({ name: 'Directory Browse', root: expect.stringMatching(/^ptp-Directory-Browse-disk-/) });
+    await eventually(async () => doneFor('Directory Browse').length === 1, 30_000, 'the automatic import of the camera');
+    expect(doneFor('Directory Browse')[0], JSON.stringify(doneFor('Directory Browse')[0])).toMatchObject({ summary: { imported: 1, unreadable: 0 } });
+    expect(await sha(join(node.intake.library(), '2024/09/01/IMG_7001.JPG'))).toBe(await sha(join(cam, 'DCIM/100TEST/IMG_7001.JPG')));
+    expect(await readdir(join(node.intake.library(), STAGING_DIR))).toEqual([]);
+
+    bus.attached = false;
+    await eventually(async () => sourceEvent('source:removed'), 15_000, 'source:removed for the camera');
+    // gphoto2 was asked when the bus changed (start, attach, detach), not on every look.
+    expect(bus.asked).toBe(3);
+  }, 90_000);
 });

@@ -34,8 +34,8 @@ export interface CoreEvents {
   /** An import ended: its summary, or cancelled, or the error that stopped it. */
   'import:done': { source: string; name: string; at: number; summary: ImportSummary | null; cancelled: boolean; error: { code: string; message: string } | null };
   /** A phone, camera or card holding DCIM was plugged in (or was there when watching began), or went away. */
-  'source:added': { root: string; kind: 'volume' | 'mtp'; name: string };
-  'source:removed': { root: string; kind: 'volume' | 'mtp'; name: string };
+  'source:added': { root: string; kind: 'volume' | 'mtp' | 'ptp'; name: string };
+  'source:removed': { root: string; kind: 'volume' | 'mtp' | 'ptp'; name: string };
 }
 
 export type CoreEventName = keyof CoreEvents;

@@ -28,6 +28,7 @@ import { Intake } from './intake/intake.js';
 import { sourceRoots } from './intake/resolve.js';
 import { Thumbnails } from './thumbs/thumbnails.js';
 import type { SourceRoots } from './intake/sources.js';
+import type { UsbProbe } from './intake/usb-probe.js';
 
 /** statfs results are reused this long for status and default caps (the floor check reads it fresh). */
 const VOLUME_CACHE_MS = 2_000;
@@ -49,6 +50,8 @@ export interface NodeOptions {
   readonly sourceRoots?: SourceRoots;
   /** Look for PTP cameras through gphoto2 (default true). */
   readonly ptp?: boolean;
+  /** The USB bus PTP cameras are found on (default: this machine's, through gphoto2). */
+  readonly usb?: UsbProbe;
 }
 
 /** One device's core: identity, ledger and blobs, opened from its data folder. */
@@ -101,6 +104,7 @@ export class InswarmNode {
       hasDestination: () => this.destinations.getDefault() !== undefined,
       roots: options.sourceRoots ?? sourceRoots(),
       ...(options.ptp === undefined ? {} : { ptp: options.ptp }),
+      ...(options.usb === undefined ? {} : { usb: options.usb }),
       now,
     });
     this.thumbnails = new Thumbnails({ dir: dataLayout(dataDir).thumbs, log: (type, data) => ledger.appendEvent(type, data) });

@@ -81,7 +81,7 @@ async function importFrom({ values, dataDir, print, note }: CommandContext, sour
       hasDestination: () => node.destinations.getDefault() !== undefined,
     });
     const json = values['json'] === true;
-    let source: { ref: ImportSourceRef; ptp?: { model: string; port: string } } = await resolveSource(sourceArg, { roots: sourceRoots(), ledger: node.ledger });
+    let source: { ref: ImportSourceRef; ptp?: { model: string; port: string } } = await resolveSource(sourceArg, { roots: sourceRoots() });
     let staged: string | null = null;
     if (source.ptp !== undefined) {
       staged = join(library, STAGING_DIR, source.ref.id);

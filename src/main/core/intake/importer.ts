@@ -410,7 +410,10 @@ export class Importer {
     try {
       mkdirSync(this.staging(), { recursive: true });
       for (const name of await readdir(this.staging())) {
-        const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+        // Only copies in progress ("<pid>-<n>.part"); a PTP camera's downloaded files share the folder.
+        const part = /^(\d+)-\d+\.part$/.exec(name);
+        if (part === null) continue;
+        const pid = Number(part[1]);
         if (pid === process.pid || !alive(pid)) await rm(join(this.staging(), name), { force: true });
       }
     } catch (err) {

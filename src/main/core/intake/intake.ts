@@ -17,7 +17,8 @@ import type { SourceFile } from './media.js';
 import type { ImportProgress } from './progress.js';
 import { LIBRARY_SETTING, libraryPath, looksLikePath, resolveSource, type ResolvedSource } from './resolve.js';
 import { findDcim, scanMedia } from './scan.js';
-import { listSources, toolHints, type SourceRoots, type SourceView, type ToolHint } from './sources.js';
+import { listSources, toolHints, type FindCameras, type SourceRoots, type SourceView, type ToolHint } from './sources.js';
+import { CameraFinder, systemUsbProbe, type UsbProbe } from './usb-probe.js';
 import { SourceWatcher } from './watcher.js';
 
 /** Progress events at most this often: a live bar, without flooding IPC on a 100 000-file import. */
@@ -43,6 +44,8 @@ export interface IntakeParts {
   readonly roots: SourceRoots;
   /** Look for PTP cameras through gphoto2 (default true). */
   readonly ptp?: boolean;
+  /** The USB bus PTP cameras are found on (default: this machine's, through gphoto2). */
+  readonly usb?: UsbProbe;
 
   readonly now?: () => number;
 }
@@ -80,10 +83,20 @@ export class Intake {
   private lastEmit = -Infinity;
   /** Roots plugged in while another import ran, imported one after the other (first come first). */
   private readonly autoQueue: string[] = [];
+  /** PTP cameras for the watcher, the source list and imports alike; null when not looked for. */
+  private readonly cameras: FindCameras;
+  /** True while files are downloaded from a PTP camera: gphoto2 is not asked to list cameras then. */
+  private downloading = false;
 
   constructor(private readonly parts: IntakeParts) {
     this.now = parts.now ?? Date.now;
     this.store = new IntakeStore(parts.ledger, this.now);
+    if (parts.ptp === false) {
+      this.cameras = null;
+    } else {
+      const finder = new CameraFinder(parts.usb ?? systemUsbProbe(), { busy: () => this.downloading });
+      this.cameras = () => finder.cameras();
+    }
   }
 
   /** The photo library imports are copied into. */
@@ -112,7 +125,7 @@ export class Intake {
 
   /** Sources with counts, tool hints, the library, and the running and last import. */
   async state(): Promise<IntakeState> {
-    const listed = await listSources({ roots: this.parts.roots, ledger: this.parts.ledger, ...(this.parts.ptp === undefined ? {} : { ptp: this.parts.ptp }) });
+    const listed = await listSources({ roots: this.parts.roots, ledger: this.parts.ledger, cameras: this.cameras });
     return {
       sources: listed.map(({ camera: _camera, ...s }) => s),
       hints: await toolHints(),
@@ -199,6 +212,7 @@ export class Intake {
     const forget = (root: string) => this.scans.delete(root);
     this.watcher = new SourceWatcher({
       roots: this.parts.roots,
+      cameras: this.cameras,
       onAdded: (s) => {
         forget(s.root);
         this.parts.events.emit('source:added', { root: s.root, kind: s.kind, name: s.name });
@@ -279,7 +293,12 @@ export class Intake {
       if (resolved.ptp !== undefined) {
         staged = join(library, STAGING_DIR, ref.id);
         await mkdir(staged, { recursive: true });
-        await downloadAll(resolved.ptp, staged);
+        this.downloading = true;
+        try {
+          await downloadAll(resolved.ptp, staged);
+        } finally {
+          this.downloading = false;
+        }
         signal.throwIfAborted();
         ref = { ...ref, root: staged };
       }
@@ -325,7 +344,7 @@ export class Intake {
   /** A source by ID, or by its full folder path (as the CLI takes it). */
   private async resolve(source: string): Promise<ResolvedSource> {
     if (looksLikePath(source) && !isAbsolute(source)) throw new InswarmError('E_USAGE', 'A source folder must be a full path (starting at / or a drive letter).');
-    return resolveSource(source, { roots: this.parts.roots, ledger: this.parts.ledger, ...(this.parts.ptp === undefined ? {} : { ptp: this.parts.ptp }) });
+    return resolveSource(source, { roots: this.parts.roots, cameras: this.cameras });
   }
 
   private async filesOf(resolved: ResolvedSource, fresh: boolean): Promise<SourceFile[]> {

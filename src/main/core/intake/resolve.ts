@@ -7,7 +7,7 @@ import { InswarmError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { PtpCamera } from './gphoto2.js';
 import type { ImportSourceRef } from './importer.js';
-import { defaultRoots, findSourceRoots, listSources, sourceIdFor, type SourceRoots } from './sources.js';
+import { camerasFromGphoto2, defaultRoots, findSourceRoots, ptpSourceId, sourceIdFor, type FindCameras, type SourceRoots } from './sources.js';
 
 /** The setting that remembers the photo library (CLI --library, the app's Import view). */
 export const LIBRARY_SETTING = 'import.library';
@@ -42,7 +42,7 @@ export function looksLikePath(arg: string): boolean {
  * A source by its ID from listSources, or by its folder (a mounted volume, or any folder holding
  * DCIM); E_NOT_FOUND when no connected source has that ID.
  */
-export async function resolveSource(arg: string, options: { roots: SourceRoots; ledger: Ledger; ptp?: boolean }): Promise<ResolvedSource> {
+export async function resolveSource(arg: string, options: { roots: SourceRoots; cameras?: FindCameras }): Promise<ResolvedSource> {
   if (looksLikePath(arg)) {
     const root = resolve(arg);
     const listed = (await findSourceRoots(options.roots)).find((r) => r.root === root);
@@ -53,10 +53,9 @@ export async function resolveSource(arg: string, options: { roots: SourceRoots; 
   for (const listed of await findSourceRoots(options.roots)) {
     if ((await sourceIdFor(listed.root, listed.kind)) === arg) return { ref: { id: arg, name: listed.name, root: listed.root }, kind: listed.kind };
   }
-  const sources = arg.startsWith('ptp-') && options.ptp !== false ? await listSources({ roots: options.roots, ledger: options.ledger }) : [];
-  const found = sources.find((s) => s.id === arg);
-  if (found === undefined || found.camera === undefined) {
-    throw new InswarmError('E_NOT_FOUND', `No connected source has the ID "${arg.slice(0, 80)}": run "inswarm import --list" to see the connected ones, or give the folder of the phone or card.`);
+  if (arg.startsWith('ptp-') && options.cameras !== null) {
+    const camera = (await (options.cameras ?? camerasFromGphoto2)()).find((c) => ptpSourceId(c) === arg);
+    if (camera !== undefined) return { ref: { id: arg, name: camera.model, root: '' }, ptp: camera, kind: 'ptp' };
   }
-  return { ref: { id: found.id, name: found.name, root: '' }, ptp: found.camera, kind: 'ptp' };
+  throw new InswarmError('E_NOT_FOUND', `No connected source has the ID "${arg.slice(0, 80)}": run "inswarm import --list" to see the connected ones, or give the folder of the phone or card.`);
 }

@@ -3,14 +3,15 @@
 // Where to look is injectable (tests give temp folders); the defaults follow each OS's convention.
 
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { IntakeStore, knownKey } from './intake-store.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { findDcim, scanMedia } from './scan.js';
-import { parseAutoDetect, gphoto2, type PtpCamera } from './gphoto2.js';
+import type { PtpCamera } from './gphoto2.js';
+import { systemUsbProbe } from './usb-probe.js';
+import { which } from './which.js';
 
 export interface SourceRoots {
   /** Folders whose every subfolder is a mounted volume (/media/$USER, /Volumes…). */
@@ -103,8 +104,19 @@ export async function sourceIdFor(root: string, kind: 'volume' | 'mtp' | 'folder
   return `vol-${slug(basename(abs) || abs)}`;
 }
 
+/** The PTP cameras attached now (a CameraFinder's, or gphoto2's answer); null: do not look for any. */
+export type FindCameras = (() => Promise<PtpCamera[]>) | null;
+
+/** gphoto2 asked directly; a camera busy elsewhere (gvfs holds it) lists none, its MTP mount shows instead. */
+export const camerasFromGphoto2: NonNullable<FindCameras> = () => systemUsbProbe().cameras().catch(() => []);
+
+/** The ID of a PTP camera as a source: gphoto2's model and port. */
+export function ptpSourceId(camera: PtpCamera): string {
+  return `ptp-${slug(`${camera.model}-${camera.port}`)}`;
+}
+
 /** Lists sources with their photo and video counts and how many files are new. */
-export async function listSources(options: { roots?: SourceRoots; ledger?: Ledger; ptp?: boolean; gphoto2Command?: string } = {}): Promise<SourceView[]> {
+export async function listSources(options: { roots?: SourceRoots; ledger?: Ledger; cameras?: FindCameras } = {}): Promise<SourceView[]> {
   const roots = options.roots ?? defaultRoots();
   const store = options.ledger === undefined ? null : new IntakeStore(options.ledger);
   const views: SourceView[] = [];
@@ -132,17 +144,10 @@ export async function listSources(options: { roots?: SourceRoots; ledger?: Ledge
       newBytes: fresh.reduce((n, f) => n + f.size, 0),
     });
   }
-  if (options.ptp !== false && (await which(options.gphoto2Command ?? 'gphoto2')) !== null) {
-    let cameras: PtpCamera[] = [];
-    try {
-      cameras = parseAutoDetect(await gphoto2(['--auto-detect'], options.gphoto2Command === undefined ? {} : { command: options.gphoto2Command }));
-    } catch {
-      cameras = []; // a camera busy elsewhere (gvfs holds it) lists no PTP source; its MTP mount shows instead
-    }
-    for (const camera of cameras) {
-      // Counting a PTP camera's files means listing them over USB, which can take minutes: not here.
-      views.push({ id: `ptp-${slug(`${camera.model}-${camera.port}`)}`, name: camera.model, kind: 'ptp', root: null, photos: 0, videos: 0, bytes: 0, newFiles: 0, newBytes: 0, camera });
-    }
+  const cameras = options.cameras === undefined ? camerasFromGphoto2 : options.cameras;
+  for (const camera of cameras === null ? [] : await cameras()) {
+    // Counting a PTP camera's files means listing them over USB, which can take minutes: not here.
+    views.push({ id: ptpSourceId(camera), name: camera.model, kind: 'ptp', root: null, photos: 0, videos: 0, bytes: 0, newFiles: 0, newBytes: 0, camera });
   }
   return views;
 }
@@ -164,26 +169,6 @@ export async function toolHints(platform: NodeJS.Platform = process.platform, fi
     hint: ifuse ? '' : `iPhones can also be mounted as a folder with ifuse: install ${mac ? '"brew install ifuse" (with macFUSE)' : '"sudo apt install ifuse libimobiledevice-utils"'}, then "ifuse ~/iphone" and import that folder.`,
   });
   return platform === 'win32' ? [] : hints;
-}
-
-/** The full path of `command` on PATH, or null. */
-export async function which(command: string): Promise<string | null> {
-  if (command.includes('/')) return (await executable(command)) ? command : null;
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const path = join(dir, command);
-    if (await executable(path)) return path;
-  }
-  return null;
-}
-
-async function executable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function listDirs(dir: string): Promise<string[]> {

@@ -1,15 +1,17 @@
 // Notices phones, cameras and cards being plugged in and out by listing the source roots every few
-// seconds (no udev or OS hooks: the same code on every OS, and nothing to install). The node starts
+// seconds (no udev or OS hooks: the same code on every OS, and nothing to install), and PTP cameras
+// through a CameraFinder (which asks gphoto2 only when the USB devices changed). The node starts
 // one and turns its callbacks into events for the UI.
 
-import { findSourceRoots, type SourceRoots } from './sources.js';
+import { findSourceRoots, ptpSourceId, type FindCameras, type SourceRoots } from './sources.js';
 
 /** Often enough that a plugged-in phone shows up while the user still looks at the screen. */
 export const WATCH_INTERVAL_MS = 3_000;
 
 export interface WatchedSource {
+  /** The folder; for a PTP camera (no folder), its source ID. */
   readonly root: string;
-  readonly kind: 'volume' | 'mtp';
+  readonly kind: 'volume' | 'mtp' | 'ptp';
   readonly name: string;
 }
 
@@ -22,6 +24,8 @@ export interface SourceWatcherOptions {
   readonly setTimer?: (fn: () => void, ms: number) => { cancel(): void };
   /** Injectable for tests: how sources are found. */
   readonly find?: (roots: SourceRoots) => Promise<WatchedSource[]>;
+  /** The PTP cameras attached (default: none looked for). */
+  readonly cameras?: FindCameras;
 }
 
 export class SourceWatcher {
@@ -56,7 +60,8 @@ export class SourceWatcher {
     const find = this.options.find ?? findSourceRoots;
     let now: WatchedSource[];
     try {
-      now = await find(this.options.roots);
+      const cameras = this.options.cameras ? await this.options.cameras() : [];
+      now = [...(await find(this.options.roots)), ...cameras.map((c): WatchedSource => ({ root: ptpSourceId(c), kind: 'ptp', name: c.model }))];
     } catch {
       return; // a root vanished mid-listing: the next check sees a settled state
     }

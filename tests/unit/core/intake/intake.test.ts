@@ -11,10 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { InswarmNode } from '../../../../src/main/core/node.js';
 import { parseAutoDetect, parseListFiles, downloadAll } from '../../../../src/main/core/intake/gphoto2.js';
-import { Importer } from '../../../../src/main/core/intake/importer.js';
+import { Importer, STAGING_DIR } from '../../../../src/main/core/intake/importer.js';
 import { groupLivePhotos, mediaKind, type SourceFile } from '../../../../src/main/core/intake/media.js';
 import { ProgressMeter, type ImportProgress } from '../../../../src/main/core/intake/progress.js';
-import { findSourceRoots, listSources, sourceIdFor, toolHints, which } from '../../../../src/main/core/intake/sources.js';
+import { findSourceRoots, listSources, sourceIdFor, toolHints } from '../../../../src/main/core/intake/sources.js';
+import { which } from '../../../../src/main/core/intake/which.js';
 import { SourceWatcher, type WatchedSource } from '../../../../src/main/core/intake/watcher.js';
 import { createKeyFile } from '../../../../src/main/core/seal/key-file.js';
 import { makeJpeg } from '../../../helpers/jpeg.js';
@@ -107,7 +108,7 @@ describe('sources', () => {
       ['volume', 'CARD'],
       ['mtp', 'SAMSUNG Android R58M1'],
     ]);
-    const sources = await listSources({ roots, ptp: false });
+    const sources = await listSources({ roots, cameras: null });
     expect(sources.map((s) => ({ id: s.id, photos: s.photos, videos: s.videos, newFiles: s.newFiles, bytes: s.bytes }))).toEqual([
       { id: 'vol-CARD', photos: 1, videos: 1, newFiles: 2, bytes: 3 },
       { id: 'mtp-SAMSUNG_Android_R58M1'.replace(/_/g, '-'), photos: 1, videos: 0, newFiles: 1, bytes: 3 },
@@ -174,6 +175,32 @@ describe('watcher', () => {
     await watcher.stop();
     expect(timers.length).toBeLessThanOrEqual(1);
   });
+
+  test('reports a PTP camera attached and detached, by its source ID, beside the folders', async () => {
+    const base = await tempDir('inswarm-watch-ptp');
+    await mkdir(join(base, 'CARD', 'DCIM'), { recursive: true });
+    let attached: { model: string; port: string }[] = [];
+    const added: WatchedSource[] = [];
+    const removed: WatchedSource[] = [];
+    const watcher = new SourceWatcher({
+      roots: { parents: [base], volumes: [], gvfs: null },
+      cameras: async () => attached,
+      onAdded: (s) => added.push(s),
+      onRemoved: (s) => removed.push(s),
+    });
+    await watcher.check();
+    attached = [{ model: 'Apple iPhone', port: 'usb:001,004' }];
+    await watcher.check();
+    await watcher.check();
+    expect(added.map((s) => [s.kind, s.name, s.root])).toEqual([
+      ['volume', 'CARD', join(base, 'CARD')],
+      ['ptp', 'Apple iPhone', 'ptp-Apple-iPhone-usb-001-004'],
+    ]);
+    attached = [];
+    await watcher.check();
+    expect(removed.map((s) => [s.kind, s.root])).toEqual([['ptp', 'ptp-Apple-iPhone-usb-001-004']]);
+    expect(watcher.sources().map((s) => s.name)).toEqual(['CARD']);
+  });
 });
 
 describe('importer', () => {
@@ -229,6 +256,24 @@ describe('importer', () => {
       expect(db.prepare(`SELECT state, count(*) AS n FROM imports GROUP BY state`).all()).toEqual([{ state: 'copied', n: 3 }]);
       expect(await readFile(join(library, '2020', '01', '02', 'IMG_0002.MOV'), 'utf8')).toBe('mov');
       expect((await readdir(join(library, '2020', '01', '02'))).sort()).toEqual(['IMG_0002.HEIC', 'IMG_0002.MOV']);
+    } finally {
+      await node.close();
+    }
+  });
+
+  test('removes copies a dead process left in the staging folder, and nothing else there (a PTP download imports from it)', async () => {
+    const { node, importer, library } = await setup();
+    try {
+      const staging = join(library, STAGING_DIR);
+      const download = join(staging, 'ptp-Apple-iPhone-usb-001-004');
+      await mkdir(join(download, 'DCIM', '100APPLE'), { recursive: true });
+      await writeFile(join(download, 'DCIM', '100APPLE', 'IMG_0100.JPG'), makeJpeg('2022:03:04 05:06:07', { seed: 100 }));
+      await writeFile(join(staging, '999999999-1.part'), 'a dead importer’s half copy');
+      await writeFile(join(staging, 'notes.txt'), 'not ours');
+      const summary = await importer.run({ id: 'ptp-Apple-iPhone-usb-001-004', name: 'Apple iPhone', root: download }, { noSeal: true });
+      expect(summary).toMatchObject({ imported: 1, unreadable: 0 });
+      expect((await readdir(staging)).sort()).toEqual(['notes.txt', 'ptp-Apple-iPhone-usb-001-004']);
+      expect(await readdir(join(library, '2022', '03', '04'))).toEqual(['IMG_0100.JPG']);
     } finally {
       await node.close();
     }
