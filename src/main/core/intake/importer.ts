@@ -17,6 +17,7 @@ import { fromFsError, InswarmError, isInswarmError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { LEDGER_MAX_PAGE } from '../limits.js';
 import { datedPath } from '../library/library.js';
+import { captureInstantMs } from '../seal/capture-time.js';
 import { captureTimeOfPath } from '../seal/capture-time-file.js';
 import { copyHashing, hashFile, VerifyHasher } from './copy.js';
 import { GroupCommit, IntakeStore, knownKey, type ImportRow } from './intake-store.js';
@@ -350,7 +351,7 @@ export class Importer {
     let id: number | null = null;
     try {
       placed = this.reserve(target, ctx.madeDirs);
-      const row = { source: source.id, sourcePath: file.path, sha256: copy.sha256, size: copy.size, capturedAt: capturedMillis(capturedAt) ?? file.mtimeMs };
+      const row = { source: source.id, sourcePath: file.path, sha256: copy.sha256, size: copy.size, capturedAt: (capturedAt === null ? null : captureInstantMs(capturedAt)) ?? file.mtimeMs };
       const at = placed;
       // Durable before the rename: a library file with a 'copying' row is one recovery can adopt.
       id = await ctx.commits.run(() => this.store.beginCopyAt(row, at));
@@ -522,12 +523,6 @@ function readReason(err: unknown): string {
   return (err as Error).message;
 }
 
-/** Capture times keep the camera's local clock; the ledger sorts by an instant (offset, else as UTC). */
-function capturedMillis(captured: string | null): number | null {
-  if (captured === null) return null;
-  const ms = Date.parse(/[+-]\d{2}:\d{2}$/.test(captured) ? captured : `${captured}Z`);
-  return Number.isNaN(ms) ? null : ms;
-}
 
 /** A file's modification time on this computer's clock, as "YYYY-MM-DDTHH:MM:SS"; null when it is gone. */
 async function localMtime(path: string): Promise<string | null> {

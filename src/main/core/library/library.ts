@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, join, posix, resolve } from 'node:path';
 import type { Ledger, DomainQueries } from '../ledger/ledger.js';
-import { captureDay } from '../seal/capture-time.js';
+import { captureDay, captureInstantMs } from '../seal/capture-time.js';
 import type { X25519Identity } from '../seal/age-keys.js';
 import { openBlob, type OpenedFile } from '../seal/open.js';
 
@@ -138,9 +138,15 @@ export class Library {
   }
 }
 
-/** YYYY/MM/DD/<name>: the capture day as the camera recorded it, else the local day of the mtime. */
+/**
+ * YYYY/MM/DD/<name>: the capture day as the camera recorded it; for a capture instant without the
+ * camera's local time (a video's mvhd) the day on this computer's clock, which at a venue is in the
+ * same place as the phone; else the local day of the mtime.
+ */
 export function datedPath(file: Pick<OpenedFile, 'archivePath' | 'capturedAt' | 'mtimeMs'>): string {
-  const day = (file.capturedAt === null ? null : captureDay(file.capturedAt)) ?? localDay(file.mtimeMs);
+  const captured = file.capturedAt;
+  const instant = captured === null ? null : captureInstantMs(captured);
+  const day = (captured === null ? null : captureDay(captured)) ?? (instant === null ? null : localDay(instant)) ?? localDay(file.mtimeMs);
   return posix.join(day.year, day.month, day.day, basename(file.archivePath));
 }
 

@@ -9,6 +9,7 @@ import { InswarmError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { parseRecipient } from '../seal/age-keys.js';
+import { captureInstantMs } from '../seal/capture-time.js';
 import { sealFiles, type SealInput, type SealResult } from '../seal/seal.js';
 
 export interface AddFilesParts {
@@ -74,7 +75,7 @@ export async function addToOutbox(parts: AddFilesParts, groups: readonly (readon
           label,
           fileCount: sealed.files.length,
           plaintextBytes: sealed.plaintextBytes,
-          capturedAt: captured === undefined ? null : capturedMillis(captured),
+          capturedAt: captured === undefined ? null : captureInstantMs(captured),
           createdAt: now(),
           state: 'sealed',
         });
@@ -86,7 +87,7 @@ export async function addToOutbox(parts: AddFilesParts, groups: readonly (readon
             sourcePath: resolve(group[idx]!.path),
             size: file.size,
             sha256: file.sha256,
-            capturedAt: file.capturedAt === null ? null : capturedMillis(file.capturedAt),
+            capturedAt: file.capturedAt === null ? null : captureInstantMs(file.capturedAt),
           });
         }
         parts.ledger.appendEvent('blob:sealed', { blobId: sealed.blobId, size: sealed.size, label });
@@ -97,8 +98,3 @@ export async function addToOutbox(parts: AddFilesParts, groups: readonly (readon
   return added;
 }
 
-/** Capture times keep the camera's local clock; the ledger sorts by an instant (offset, else UTC). */
-function capturedMillis(captured: string): number | null {
-  const ms = Date.parse(/[+-]\d{2}:\d{2}$/.test(captured) ? captured : `${captured}Z`);
-  return Number.isNaN(ms) ? null : ms;
-}

@@ -1,7 +1,9 @@
 // When a photo was taken, read from the first bytes of the file: EXIF DateTimeOriginal in a JPEG's
 // APP1 segment or at the start of a TIFF-based file. Pure: bytes in, a local timestamp out. The
 // result keeps the camera's local time (and its offset when recorded), because a photo library is
-// sorted by the day the photographer saw, not by UTC. Dates that may lie anywhere in a file (a
+// sorted by the day the photographer saw, not by UTC. Capture times take three forms here:
+// "YYYY-MM-DDTHH:MM:SS" (the camera's clock, zone unknown), the same plus "±HH:MM" (with the
+// camera's offset), and "…Z" (an instant whose local time the file does not give: a video's mvhd). Dates that may lie anywhere in a file (a
 // HEIC's Exif item, a video's moov) are found by capture-time-file.ts, which imports and seals use.
 
 import { EXIF_MAX_IFD_ENTRIES, jpegExifTiff, tiffReaders } from './exif.js';
@@ -26,10 +28,21 @@ export function captureTimeFromBytes(head: Uint8Array): string | null {
   }
 }
 
-/** Parses "YYYY-MM-DDTHH:MM:SS[±HH:MM]" into its calendar day, for library folders. */
+/**
+ * The camera's calendar day of "YYYY-MM-DDTHH:MM:SS[±HH:MM]", for library folders. Null for a bare
+ * instant ("…Z", a video's mvhd): the camera's local day is not in the file, and only a clock in
+ * the same place can tell it (datedPath uses this computer's).
+ */
 export function captureDay(captured: string): { year: string; month: string; day: string } | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T/.exec(captured);
+  const m = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(?:[+-]\d{2}:\d{2})?$/.exec(captured);
   return m === null ? null : { year: m[1]!, month: m[2]!, day: m[3]! };
+}
+
+/** The instant of a capture time, in ms: with its offset, as UTC when it has none (or is "…Z"); null when malformed. */
+export function captureInstantMs(captured: string): number | null {
+  const zoned = /(?:Z|[+-]\d{2}:\d{2})$/.test(captured);
+  const ms = Date.parse(zoned ? captured : `${captured}Z`);
+  return Number.isNaN(ms) ? null : ms;
 }
 
 function findTiff(buf: Buffer): Buffer | null {

@@ -24,8 +24,8 @@ const EARLIEST_MVHD_YEAR = 1970;
 
 /**
  * The capture time of a QuickTime/MP4 file given its moov box: Apple's creation date when present
- * ("YYYY-MM-DDTHH:MM:SS±HH:MM", the camera's local time), else mvhd's creation time in UTC
- * ("…+00:00"); null when neither is there or they are malformed. Never throws.
+ * ("YYYY-MM-DDTHH:MM:SS±HH:MM", the camera's local time), else mvhd's creation time as a UTC
+ * instant ("…Z"); null when neither is there or they are malformed. Never throws.
  */
 export async function quickTimeCaptureTime(source: RangeSource, moov: Box): Promise<string | null> {
   let mvhd: Box | null = null;
@@ -119,7 +119,11 @@ export function parseIsoCaptureTime(text: string): string | null {
   return `${when}${zone[0]}${zh}:${zm}`;
 }
 
-/** mvhd's creation_time (payload from its version byte on) as UTC "YYYY-MM-DDTHH:MM:SS+00:00"; 0 means unknown. */
+/**
+ * mvhd's creation_time (payload from its version byte on) as the instant "YYYY-MM-DDTHH:MM:SSZ":
+ * UTC, and not the camera's local time, which mvhd does not record (+00:00 would claim a camera
+ * set to UTC). 0 means unknown.
+ */
 export function mvhdCreationTime(payload: Buffer): string | null {
   try {
     const c = new Cursor(payload, 0, payload.length);
@@ -134,7 +138,7 @@ export function mvhdCreationTime(payload: Buffer): string | null {
     const year = date.getUTCFullYear();
     if (Number.isNaN(year) || year < EARLIEST_MVHD_YEAR || year > 9999) return null;
     const p = (n: number): string => String(n).padStart(2, '0');
-    return `${year}-${p(date.getUTCMonth() + 1)}-${p(date.getUTCDate())}T${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())}+00:00`;
+    return `${year}-${p(date.getUTCMonth() + 1)}-${p(date.getUTCDate())}T${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())}Z`;
   } catch {
     return null;
   }

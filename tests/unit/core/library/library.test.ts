@@ -69,6 +69,24 @@ describe('Library', () => {
     ledger.close();
   });
 
+  it("files a video known only by its UTC instant (mvhd) under this computer's day, a camera's local time under the camera's", () => {
+    const zone = process.env['TZ'];
+    try {
+      // An Android video shot at 20:30 in New York: mvhd says 01:30 UTC the next day.
+      process.env['TZ'] = 'America/New_York';
+      expect(datedPath({ archivePath: 'VID.mp4', capturedAt: '2024-07-05T01:30:00Z', mtimeMs: 0 })).toBe('2024/07/04/VID.mp4');
+      expect(datedPath({ archivePath: 'IMG.jpg', capturedAt: '2024-07-05T01:30:00+00:00', mtimeMs: 0 })).toBe('2024/07/05/IMG.jpg');
+      expect(datedPath({ archivePath: 'IMG.jpg', capturedAt: '2024-07-05T01:30:00', mtimeMs: 0 })).toBe('2024/07/05/IMG.jpg');
+      process.env['TZ'] = 'Asia/Tokyo';
+      expect(datedPath({ archivePath: 'VID.mp4', capturedAt: '2024-07-04T20:30:00Z', mtimeMs: 0 })).toBe('2024/07/05/VID.mp4');
+      // Garbage is no date: the mtime's local day.
+      expect(datedPath({ archivePath: 'VID.mp4', capturedAt: 'yesterday', mtimeMs: Date.parse('2024-07-04T20:30:00Z') })).toBe('2024/07/05/VID.mp4');
+    } finally {
+      if (zone === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = zone;
+    }
+  });
+
   it('files the same photo once, whichever blob brings it, and reports duplicates', async () => {
     const { library, seal, identities, ledger } = await setup();
     const photo = makeJpeg('2026:01:01 00:00:01', { seed: 2 });
