@@ -335,8 +335,9 @@ describe('import API', () => {
   }, 60_000);
 
   // gphoto2's Directory Browse driver on a folder is the camera; only the USB bus that reports it
-  // attached is a stand-in (a physical camera cannot exist here). .ci/run installs gphoto2.
-  it.skipIf(!HAS_GPHOTO2)('imports a PTP camera as soon as it is attached, through gphoto2, and reports it detached', async () => {
+  // attached (with a serial number, as Linux's sysfs gives it) is a stand-in: a physical camera
+  // cannot exist here. .ci/run installs gphoto2.
+  it.skipIf(!HAS_GPHOTO2)('imports a PTP camera as soon as it is attached, through gphoto2, and at the next plug downloads only what is new', async () => {
     const cam = await tempDir('inswarm-ptp-camera');
     await mkdir(join(cam, 'DCIM', '100TEST'), { recursive: true });
     await writeFile(join(cam, 'DCIM', '100TEST', 'IMG_7001.JPG'), makeJpeg('2024:09:01 10:00:00', { seed: 70 }));
@@ -345,26 +346,33 @@ describe('import API', () => {
       signature: async () => (bus.attached ? '1-0:1.0 1-1 usb1' : '1-0:1.0 usb1'),
       cameras: async () => {
         bus.asked++;
-        return bus.attached ? [{ model: 'Directory Browse', port: `disk:${cam}` }] : [];
+        return bus.attached ? [{ model: 'Directory Browse', port: `disk:${cam}`, serial: '00008030-001A2B3C' }] : [];
       },
     };
     const { node, events } = await setup({ usb });
     const doneFor = (name: string) => events.filter((m) => m.event === 'import:done' && (m.payload as ImportOutcomeView).name === name).map((m) => m.payload as ImportOutcomeView);
-    const sourceEvent = (event: string) => events.find((m) => m.event === event && (m.payload as { kind: string }).kind === 'ptp')?.payload as { root: string; name: string } | undefined;
+    const sourceEvents = (event: string) => events.filter((m) => m.event === event && (m.payload as { kind: string }).kind === 'ptp').map((m) => m.payload as { root: string; name: string });
     node.intake.watch();
     await eventually(async () => doneFor('PHONE').length === 1, 20_000, 'the automatic import of PHONE');
 
     bus.attached = true;
-    await eventually(async () => sourceEvent('source:added'), 15_000, 'source:added for the camera');
-    expect(sourceEvent('source:added')).toMatchObject({ name: 'Directory Browse', root: expect.stringMatching(/^ptp-Directory-Browse-disk-/) });
+    await eventually(async () => sourceEvents('source:added').length === 1, 15_000, 'source:added for the camera');
+    // Its ID comes from its serial number, so it is the same at every plug.
+    expect(sourceEvents('source:added')[0]).toEqual({ root: 'ptp-Directory-Browse-00008030-001A2B3C', kind: 'ptp', name: 'Directory Browse' });
     await eventually(async () => doneFor('Directory Browse').length === 1, 30_000, 'the automatic import of the camera');
     expect(doneFor('Directory Browse')[0], JSON.stringify(doneFor('Directory Browse')[0])).toMatchObject({ summary: { imported: 1, unreadable: 0 } });
     expect(await sha(join(node.intake.library(), '2024/09/01/IMG_7001.JPG'))).toBe(await sha(join(cam, 'DCIM/100TEST/IMG_7001.JPG')));
     expect(await readdir(join(node.intake.library(), STAGING_DIR))).toEqual([]);
 
     bus.attached = false;
-    await eventually(async () => sourceEvent('source:removed'), 15_000, 'source:removed for the camera');
-    // gphoto2 was asked when the bus changed (start, attach, detach), not on every look.
-    expect(bus.asked).toBe(3);
+    await eventually(async () => sourceEvents('source:removed').length === 1, 15_000, 'source:removed for the camera');
+    // A photo taken meanwhile; plugged in again, only it crosses USB: the import sees no file it knew.
+    await writeFile(join(cam, 'DCIM', '100TEST', 'IMG_7002.JPG'), makeJpeg('2024:09:02 11:00:00', { seed: 71 }));
+    bus.attached = true;
+    await eventually(async () => doneFor('Directory Browse').length === 2, 30_000, 'the second automatic import of the camera');
+    expect(doneFor('Directory Browse')[1]!.summary).toMatchObject({ imported: 1, alreadyImported: 0, skippedKnown: 0, unreadable: 0 });
+    expect(await sha(join(node.intake.library(), '2024/09/02/IMG_7002.JPG'))).toBe(await sha(join(cam, 'DCIM/100TEST/IMG_7002.JPG')));
+    // gphoto2 was asked for cameras when the bus changed (start, attach, detach, attach), not on every look.
+    expect(bus.asked).toBe(4);
   }, 90_000);
 });

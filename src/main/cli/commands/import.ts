@@ -1,7 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { formatBytes } from '../../../shared/format.js';
-import { downloadAll } from '../../core/intake/gphoto2.js';
+import { downloadForImport, type PtpCamera } from '../../core/intake/gphoto2.js';
+import { IntakeStore } from '../../core/intake/intake-store.js';
 import { Importer, STAGING_DIR, type ImportSourceRef, type ImportSummary } from '../../core/intake/importer.js';
 import type { ImportProgress } from '../../core/intake/progress.js';
 import { LIBRARY_SETTING, libraryPath, resolveSource, sourceRoots } from '../../core/intake/resolve.js';
@@ -81,13 +82,14 @@ async function importFrom({ values, dataDir, print, note }: CommandContext, sour
       hasDestination: () => node.destinations.getDefault() !== undefined,
     });
     const json = values['json'] === true;
-    let source: { ref: ImportSourceRef; ptp?: { model: string; port: string } } = await resolveSource(sourceArg, { roots: sourceRoots() });
+    const mode = values['all'] === true ? 'all' : 'new';
+    let source: { ref: ImportSourceRef; ptp?: PtpCamera } = await resolveSource(sourceArg, { roots: sourceRoots() });
     let staged: string | null = null;
     if (source.ptp !== undefined) {
       staged = join(library, STAGING_DIR, source.ref.id);
       await mkdir(staged, { recursive: true });
-      note(`Downloading from ${source.ref.name} with gphoto2…`);
-      await downloadAll(source.ptp, staged);
+      note(`Downloading ${mode === 'new' ? 'what is new' : 'every file'} from ${source.ref.name} with gphoto2…`);
+      await downloadForImport(source.ptp, staged, mode, new IntakeStore(node.ledger).knownSizes(source.ref.id));
       source = { ref: { ...source.ref, root: staged } };
     }
     let lastPrint = 0;
@@ -98,7 +100,7 @@ async function importFrom({ values, dataDir, print, note }: CommandContext, sour
       lastPrint = t;
       note(progressLine(p));
     };
-    const summary = await importer.run(source.ref, { mode: values['all'] === true ? 'all' : 'new', onProgress });
+    const summary = await importer.run(source.ref, { mode, onProgress });
     if (staged !== null && summary.stopped === null) await rm(staged, { recursive: true, force: true });
     if (json) print(JSON.stringify(summary));
     else for (const line of summaryLines(summary, source.ref)) print(line);

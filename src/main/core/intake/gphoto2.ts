@@ -13,9 +13,13 @@ const GPHOTO2_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 export interface PtpCamera {
   readonly model: string;
   readonly port: string;
+  /** The device's USB serial number when the OS tells it: what keeps its source ID across plugs. */
+  readonly serial?: string;
 }
 
 export interface PtpFile {
+  /** Its number in the listing, which --get-file takes. */
+  readonly number: number;
   /** Camera folder plus name, without the leading slash ("store_00010001/DCIM/100APPLE/IMG_0001.HEIC"). */
   readonly path: string;
   readonly name: string;
@@ -56,10 +60,10 @@ export function parseListFiles(text: string): PtpFile[] {
       folder = null;
       continue;
     }
-    const entry = /^#\d+\s+(.+?)\s+[r-][d-]\s+(\d+)\s+KB\b/.exec(line) ?? /^#\d+\s+(\S.*?)\s*$/.exec(line);
+    const entry = /^#(\d+)\s+(.+?)\s+[r-][d-]\s+(\d+)\s+KB\b/.exec(line) ?? /^#(\d+)\s+(\S.*?)\s*$/.exec(line);
     if (entry === null || folder === null) continue;
-    const name = entry[1]!;
-    files.push({ path: folder === '' ? name : posix.join(folder, name), name, sizeKb: entry[2] === undefined ? null : Number(entry[2]), kind: mediaKind(name) });
+    const name = entry[2]!;
+    files.push({ number: Number(entry[1]), path: folder === '' ? name : posix.join(folder, name), name, sizeKb: entry[3] === undefined ? null : Number(entry[3]), kind: mediaKind(name) });
   }
   return files;
 }
@@ -83,10 +87,82 @@ export function cameraArgs(camera: PtpCamera): string[] {
   return ['--camera', camera.model, '--port', camera.port];
 }
 
+/** Where downloads go: the camera's folders kept under `dir`, so DCIM/… imports like a mounted card. */
+function saveArgs(dir: string): string[] {
+  return ['--skip-existing', '--filename', `${dir}/%F/%f.%C`];
+}
+
 /**
  * Downloads every file of `camera` into `dir`, keeping the camera's folders (so DCIM/… is kept and
  * the result imports like a mounted card). Files already there are skipped.
  */
 export async function downloadAll(camera: PtpCamera, dir: string, options: { timeoutMs?: number; command?: string } = {}): Promise<void> {
-  await gphoto2([...cameraArgs(camera), '--get-all-files', '--skip-existing', '--filename', `${dir}/%F/%f.%C`], { timeoutMs: options.timeoutMs ?? 24 * 3600_000, ...(options.command === undefined ? {} : { command: options.command }) });
+  await gphoto2([...cameraArgs(camera), '--get-all-files', ...saveArgs(dir)], { timeoutMs: options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS, ...(options.command === undefined ? {} : { command: options.command }) });
+}
+
+/** A whole day: a phone's full camera roll over USB 2 can take hours. */
+const DOWNLOAD_TIMEOUT_MS = 24 * 3600_000;
+/** Ranges per gphoto2 run, so its argument stays far below the OS's limit for one argument (128 KiB on Linux). */
+export const MAX_RANGES_PER_RUN = 2_000;
+
+/** Listing a full phone over USB walks every folder: minutes, not the seconds --auto-detect takes. */
+const LIST_TIMEOUT_MS = 10 * 60_000;
+
+/** The camera's files, with their numbers for --get-file. */
+export async function listFiles(camera: PtpCamera, options: { timeoutMs?: number; command?: string } = {}): Promise<PtpFile[]> {
+  return parseListFiles(await gphoto2([...cameraArgs(camera), '--list-files'], { timeoutMs: options.timeoutMs ?? LIST_TIMEOUT_MS, ...(options.command === undefined ? {} : { command: options.command }) }));
+}
+
+/** "1-3,7,9-10": file numbers (any order, repeats allowed) as --get-file ranges, in runs of at most `perRun`. */
+export function fileRanges(numbers: readonly number[], perRun = MAX_RANGES_PER_RUN): string[] {
+  const sorted = [...new Set(numbers)].sort((a, b) => a - b);
+  const ranges: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    ranges.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  const runs: string[] = [];
+  for (let i = 0; i < ranges.length; i += perRun) runs.push(ranges.slice(i, i + perRun).join(','));
+  return runs;
+}
+
+/** True when a file of `bytes` is what gphoto2 lists as `kb` KB: whole KiB, rounded up (1,025 bytes are "2 KB"). */
+export function sameSizeInKb(bytes: number, kb: number): boolean {
+  return Math.ceil(bytes / 1024) === kb;
+}
+
+/**
+ * Downloads the photos and videos of `camera` that `isKnown` does not know (by camera path and
+ * listed size) into `dir`, as downloadAll lays them out: what was imported before is not moved
+ * over USB again, which for a phone's camera roll is most of the time an import takes.
+ */
+export async function downloadNew(
+  camera: PtpCamera,
+  dir: string,
+  isKnown: (path: string, sizeKb: number) => boolean,
+  options: { timeoutMs?: number; command?: string } = {},
+): Promise<{ listed: number; downloaded: number }> {
+  const files = (await listFiles(camera, options)).filter((f) => f.kind !== null);
+  const fresh = files.filter((f) => f.sizeKb === null || !isKnown(f.path, f.sizeKb));
+  for (const ranges of fileRanges(fresh.map((f) => f.number))) {
+    await gphoto2([...cameraArgs(camera), '--get-file', ranges, ...saveArgs(dir)], { timeoutMs: options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS, ...(options.command === undefined ? {} : { command: options.command }) });
+  }
+  return { listed: files.length, downloaded: fresh.length };
+}
+
+/**
+ * What an import needs from the camera, into `dir`: every file for "all"; for "new", those whose
+ * camera path and size are not among `known` (sizes imported before, by camera path).
+ */
+export async function downloadForImport(
+  camera: PtpCamera,
+  dir: string,
+  mode: 'new' | 'all',
+  known: ReadonlyMap<string, readonly number[]>,
+  options: { command?: string } = {},
+): Promise<void> {
+  if (mode === 'all') return downloadAll(camera, dir, options);
+  await downloadNew(camera, dir, (path, kb) => (known.get(path) ?? []).some((bytes) => sameSizeInKb(bytes, kb)), options);
 }

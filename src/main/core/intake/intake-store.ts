@@ -59,8 +59,18 @@ export class IntakeStore {
 
   /** "path\0size" of every file already imported from this source (the --new filter, one query). */
   knownFiles(source: string): Set<string> {
-    const rows = this.ledger.guarded('reading past imports', () => this.q.known.all({ source })) as { sourcePath: string; size: number }[];
-    return new Set(rows.map((r) => knownKey(r.sourcePath, r.size)));
+    return new Set(this.knownRows(source).map((r) => knownKey(r.sourcePath, r.size)));
+  }
+
+  /** The sizes imported from each path of a source (one path may have held several files). */
+  knownSizes(source: string): Map<string, number[]> {
+    const sizes = new Map<string, number[]>();
+    for (const r of this.knownRows(source)) sizes.set(r.sourcePath, [...(sizes.get(r.sourcePath) ?? []), r.size]);
+    return sizes;
+  }
+
+  private knownRows(source: string): { sourcePath: string; size: number }[] {
+    return this.ledger.guarded('reading past imports', () => this.q.known.all({ source })) as { sourcePath: string; size: number }[];
   }
 
   /** The first finished import of this content, if any. */

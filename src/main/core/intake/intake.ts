@@ -10,7 +10,7 @@ import { isErrorCode } from '../../../shared/error-codes.js';
 import type { CoreEvents, EventBus } from '../events.js';
 import { fromFsError, InswarmError, isInswarmError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { downloadAll } from './gphoto2.js';
+import { downloadForImport } from './gphoto2.js';
 import { Importer, STAGING_DIR, type ImporterParts, type ImportSummary } from './importer.js';
 import { IntakeStore, knownKey } from './intake-store.js';
 import type { SourceFile } from './media.js';
@@ -295,7 +295,7 @@ export class Intake {
         await mkdir(staged, { recursive: true });
         this.downloading = true;
         try {
-          await downloadAll(resolved.ptp, staged);
+          await downloadForImport(resolved.ptp, staged, options.mode ?? 'new', this.store.knownSizes(ref.id));
         } finally {
           this.downloading = false;
         }

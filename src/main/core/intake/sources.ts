@@ -110,9 +110,12 @@ export type FindCameras = (() => Promise<PtpCamera[]>) | null;
 /** gphoto2 asked directly; a camera busy elsewhere (gvfs holds it) lists none, its MTP mount shows instead. */
 export const camerasFromGphoto2: NonNullable<FindCameras> = () => systemUsbProbe().cameras().catch(() => []);
 
-/** The ID of a PTP camera as a source: gphoto2's model and port. */
+/**
+ * The ID of a PTP camera as a source: its model and USB serial number, the same at every plug, so
+ * what was imported from it is known next time; without a serial, its model and port.
+ */
 export function ptpSourceId(camera: PtpCamera): string {
-  return `ptp-${slug(`${camera.model}-${camera.port}`)}`;
+  return `ptp-${slug(`${camera.model}-${camera.serial ?? camera.port}`)}`;
 }
 
 /** Lists sources with their photo and video counts and how many files are new. */

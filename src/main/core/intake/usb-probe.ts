@@ -4,7 +4,8 @@
 // devices changed, which Linux shows cheaply as the entries of /sys/bus/usb/devices; where that
 // cannot be read (macOS, Windows, a container), at most every PTP_REPROBE_MS.
 
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gphoto2, parseAutoDetect, type PtpCamera } from './gphoto2.js';
 import { which } from './which.js';
 
@@ -23,22 +24,51 @@ export interface UsbProbe {
   cameras(): Promise<PtpCamera[]>;
 }
 
-/** This machine's USB bus, through `command` (gphoto2). */
-export function systemUsbProbe(command = 'gphoto2'): UsbProbe {
+/** This machine's USB bus, through `command` (gphoto2); `devices` is Linux's sysfs folder of USB devices. */
+export function systemUsbProbe(command = 'gphoto2', devices: string | null = process.platform === 'linux' ? LINUX_USB_DEVICES : null): UsbProbe {
   return {
     async signature() {
-      if (process.platform !== 'linux') return null;
+      if (devices === null) return null;
       try {
-        return (await readdir(LINUX_USB_DEVICES)).sort().join(' ');
+        return (await readdir(devices)).sort().join(' ');
       } catch {
         return null;
       }
     },
     async cameras() {
       if ((await which(command)) === null) return [];
-      return parseAutoDetect(await gphoto2(['--auto-detect'], { command }));
+      const cameras = parseAutoDetect(await gphoto2(['--auto-detect'], { command }));
+      return devices === null ? cameras : Promise.all(cameras.map(async (c) => withSerial(c, await usbSerial(devices, c.port))));
     },
   };
+}
+
+function withSerial(camera: PtpCamera, serial: string | null): PtpCamera {
+  return serial === null ? camera : { ...camera, serial };
+}
+
+/**
+ * The USB serial number of the device at gphoto2's port "usb:BBB,DDD" (bus and device number), from
+ * sysfs; null for other ports, or when the device has none or is gone.
+ */
+export async function usbSerial(devices: string, port: string): Promise<string | null> {
+  const m = /^usb:(\d+),(\d+)$/.exec(port);
+  if (m === null) return null;
+  const [bus, dev] = [Number(m[1]), Number(m[2])];
+  const read = (entry: string, file: string) => readFile(join(devices, entry, file), 'utf8').then((t) => t.trim(), () => null);
+  let entries: string[];
+  try {
+    entries = await readdir(devices);
+  } catch {
+    return null;
+  }
+  for (const entry of entries) {
+    if (entry.includes(':')) continue; // an interface, not a device
+    if (Number(await read(entry, 'busnum')) !== bus || Number(await read(entry, 'devnum')) !== dev) continue;
+    const serial = await read(entry, 'serial');
+    return serial === null || serial === '' ? null : serial;
+  }
+  return null;
 }
 
 export interface CameraFinderOptions {

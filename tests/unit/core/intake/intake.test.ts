@@ -5,12 +5,12 @@
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { InswarmNode } from '../../../../src/main/core/node.js';
-import { parseAutoDetect, parseListFiles, downloadAll } from '../../../../src/main/core/intake/gphoto2.js';
+import { downloadAll, downloadNew, fileRanges, MAX_RANGES_PER_RUN, parseAutoDetect, parseListFiles, sameSizeInKb } from '../../../../src/main/core/intake/gphoto2.js';
 import { Importer, STAGING_DIR } from '../../../../src/main/core/intake/importer.js';
 import { groupLivePhotos, mediaKind, type SourceFile } from '../../../../src/main/core/intake/media.js';
 import { ProgressMeter, type ImportProgress } from '../../../../src/main/core/intake/progress.js';
@@ -53,9 +53,21 @@ describe('gphoto2 output', () => {
   test('--list-files as recorded from gphoto2 2.5.28 (Directory Browse driver)', () => {
     const files = parseListFiles(readFileSync(join(FIXTURES, 'gphoto2-list-files.txt'), 'utf8'));
     expect(files).toEqual([
-      { path: 'DCIM/100APPLE/IMG_0001.MOV', name: 'IMG_0001.MOV', sizeKb: 5, kind: 'video' },
-      { path: 'DCIM/Camera/PXL 20230611.jpg', name: 'PXL 20230611.jpg', sizeKb: 1, kind: 'photo' },
+      { number: 1, path: 'DCIM/100APPLE/IMG_0001.MOV', name: 'IMG_0001.MOV', sizeKb: 5, kind: 'video' },
+      { number: 2, path: 'DCIM/Camera/PXL 20230611.jpg', name: 'PXL 20230611.jpg', sizeKb: 1, kind: 'photo' },
     ]);
+  });
+
+  test('file numbers become --get-file ranges, in runs that keep the argument short', () => {
+    expect(fileRanges([])).toEqual([]);
+    expect(fileRanges([7, 1, 2, 3, 9, 10, 3])).toEqual(['1-3,7,9-10']);
+    expect(fileRanges([1, 3, 5, 7, 9], 2)).toEqual(['1,3', '5,7', '9']);
+    expect(fileRanges(Array.from({ length: 5000 }, (_, i) => i * 2 + 1))).toHaveLength(Math.ceil(5000 / MAX_RANGES_PER_RUN));
+    // gphoto2 lists whole KiB rounded up: 3,000 bytes are "3 KB", 1,024 are "1 KB", 1,025 are "2 KB".
+    expect([2, 3, 4].map((kb) => sameSizeInKb(3000, kb))).toEqual([false, true, false]);
+    expect([1, 2].map((kb) => sameSizeInKb(1024, kb))).toEqual([true, false]);
+    expect([1, 2].map((kb) => sameSizeInKb(1025, kb))).toEqual([false, true]);
+    expect(sameSizeInKb(0, 0)).toBe(true);
   });
 
   test('--auto-detect with no camera (recorded) and with two (the same column layout)', () => {
@@ -72,12 +84,27 @@ describe('gphoto2 output', () => {
     await mkdir(join(cam, 'DCIM', '100TEST'), { recursive: true });
     await writeFile(join(cam, 'DCIM', '100TEST', 'IMG_0001.JPG'), makeJpeg('2022:02:02 10:00:00', { seed: 9 }));
     const camera = { model: 'Directory Browse', port: `disk:${cam}` };
+    // Sizes either side of a KiB boundary: what gphoto2 itself lists must match sameSizeInKb.
+    await writeFile(join(cam, 'DCIM', '100TEST', 'IMG_0002.JPG'), Buffer.alloc(1024));
+    await writeFile(join(cam, 'DCIM', '100TEST', 'IMG_0003.JPG'), Buffer.alloc(1025));
     const listed = parseListFiles(execFileSync('gphoto2', ['--camera', camera.model, '--port', camera.port, '--list-files'], { encoding: 'utf8' }));
-    expect(listed.map((f) => f.path)).toEqual(['DCIM/100TEST/IMG_0001.JPG']);
+    expect(listed.map((f) => [f.number, f.path])).toEqual([
+      [1, 'DCIM/100TEST/IMG_0001.JPG'],
+      [2, 'DCIM/100TEST/IMG_0002.JPG'],
+      [3, 'DCIM/100TEST/IMG_0003.JPG'],
+    ]);
+    for (const f of listed) expect(sameSizeInKb((await stat(join(cam, f.path))).size, f.sizeKb!), f.path).toBe(true);
     const staged = join(dir, 'staged');
     await mkdir(staged);
     await downloadAll(camera, staged);
     expect(await readFile(join(staged, 'DCIM', '100TEST', 'IMG_0001.JPG'))).toEqual(await readFile(join(cam, 'DCIM', '100TEST', 'IMG_0001.JPG')));
+    // Only what is not known by path and listed size crosses: IMG_0001 was imported before; a file
+    // of IMG_0002's path with another size was, so IMG_0002 (1 KB now) is new.
+    const fresh = join(dir, 'fresh');
+    await mkdir(fresh);
+    const known = new Map([['DCIM/100TEST/IMG_0001.JPG', [(await stat(join(cam, 'DCIM/100TEST/IMG_0001.JPG'))).size]], ['DCIM/100TEST/IMG_0002.JPG', [5000]]]);
+    expect(await downloadNew(camera, fresh, (path, kb) => (known.get(path) ?? []).some((b) => sameSizeInKb(b, kb)))).toEqual({ listed: 3, downloaded: 2 });
+    expect((await readdir(join(fresh, 'DCIM', '100TEST'))).sort()).toEqual(['IMG_0002.JPG', 'IMG_0003.JPG']);
   });
 });
 

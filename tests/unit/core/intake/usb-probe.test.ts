@@ -1,10 +1,17 @@
 // CameraFinder: gphoto2 is asked for the attached cameras only when the USB bus changed, when the
 // last answer is too old, or never while a download runs; callers at once share one run. The bus
-// is a stand-in (a physical camera cannot exist here); its answers are counted.
+// is a stand-in (a physical camera cannot exist here); its answers are counted. systemUsbProbe reads
+// a sysfs tree laid out as Linux does, with gphoto2's recorded output for the command.
 
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { PtpCamera } from '../../../../src/main/core/intake/gphoto2.js';
-import { CameraFinder, PTP_RECHECK_MS, PTP_REPROBE_MS, type UsbProbe } from '../../../../src/main/core/intake/usb-probe.js';
+import { CameraFinder, PTP_RECHECK_MS, PTP_REPROBE_MS, systemUsbProbe, usbSerial, type UsbProbe } from '../../../../src/main/core/intake/usb-probe.js';
+import { tempDir } from '../../../helpers/tmp.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../fixtures/intake/', import.meta.url));
 
 const IPHONE: PtpCamera = { model: 'Apple iPhone', port: 'usb:001,004' };
 const CANON: PtpCamera = { model: 'Canon EOS 80D', port: 'usb:001,007' };
@@ -103,5 +110,45 @@ describe('CameraFinder', () => {
     downloading = false;
     expect(await finder.cameras()).toEqual([]);
     expect(state.asked).toBe(2);
+  });
+});
+
+describe('systemUsbProbe and usbSerial', () => {
+  /** A sysfs folder of USB devices as Linux lays it out: devices, their interfaces, root hubs. */
+  async function sysfs(): Promise<string> {
+    const root = await tempDir('inswarm-sysfs-usb');
+    const device = async (name: string, files: Record<string, string>) => {
+      await mkdir(join(root, name), { recursive: true });
+      for (const [file, text] of Object.entries(files)) await writeFile(join(root, name, file), `${text}\n`);
+    };
+    await device('usb1', { busnum: '1', devnum: '1', serial: '0000:00:14.0' });
+    await device('1-1', { busnum: '1', devnum: '4', serial: '00008030-001A2B3C' });
+    await device('1-1:1.0', { bInterfaceClass: '06' });
+    await device('2-3', { busnum: '2', devnum: '11' }); // no serial
+    return root;
+  }
+
+  it('finds the serial number of the device at a gphoto2 port, and none for other ports or devices without one', async () => {
+    const root = await sysfs();
+    expect(await usbSerial(root, 'usb:001,004')).toBe('00008030-001A2B3C');
+    expect(await usbSerial(root, 'usb:002,011')).toBeNull();
+    expect(await usbSerial(root, 'usb:003,001')).toBeNull();
+    expect(await usbSerial(root, 'disk:/media/cam')).toBeNull();
+    expect(await usbSerial(join(root, 'gone'), 'usb:001,004')).toBeNull();
+  });
+
+  it("gives gphoto2's cameras their serial numbers and reads the bus's signature from sysfs", async () => {
+    const root = await sysfs();
+    // gphoto2's recorded --auto-detect output stands in for the command (no camera is attached here).
+    const fake = join(await tempDir('inswarm-fake-gphoto2'), 'gphoto2');
+    await writeFile(fake, `#!/bin/sh\ncat '${join(FIXTURES, 'gphoto2-auto-detect-two.txt')}'\n`, { mode: 0o755 });
+    const probe = systemUsbProbe(fake, root);
+    expect(await probe.cameras()).toEqual([
+      { model: 'Apple iPhone', port: 'usb:001,004', serial: '00008030-001A2B3C' },
+      { model: 'Samsung Galaxy models (MTP)', port: 'usb:002,011' },
+    ]);
+    expect(await probe.signature()).toBe('1-1 1-1:1.0 2-3 usb1');
+    expect(await systemUsbProbe(fake, null).signature()).toBeNull();
+    expect(await systemUsbProbe(join(root, 'no-gphoto2-here'), root).cameras()).toEqual([]);
   });
 });
