@@ -6,8 +6,12 @@ import { extname, posix } from 'node:path';
 
 export type MediaKind = 'photo' | 'video';
 
-const PHOTO_EXTENSIONS = new Set(['.jpg', '.jpeg', '.heic', '.heif', '.png', '.gif', '.webp', '.dng', '.cr2', '.cr3', '.nef', '.arw', '.orf', '.rw2', '.raf']);
-const VIDEO_EXTENSIONS = new Set(['.mov', '.mp4', '.m4v', '.3gp', '.avi', '.mts', '.m2ts']);
+/** Phones (JPEG, HEIC, AVIF, DNG), screenshots and cameras, raw formats included: a file left out is not backed up. */
+const PHOTO_EXTENSIONS = new Set([
+  '.jpg', '.jpeg', '.heic', '.heif', '.avif', '.png', '.gif', '.webp', '.tif', '.tiff',
+  '.dng', '.cr2', '.cr3', '.nef', '.nrw', '.arw', '.orf', '.rw2', '.raf', '.pef', '.srw',
+]);
+const VIDEO_EXTENSIONS = new Set(['.mov', '.mp4', '.m4v', '.3gp', '.avi', '.mts', '.m2ts', '.mkv', '.webm']);
 /** Stills that a Live Photo's video pairs with. */
 const LIVE_STILLS = new Set(['.heic', '.heif', '.jpg', '.jpeg']);
 const LIVE_VIDEOS = new Set(['.mov']);

@@ -29,6 +29,8 @@ describe('media', () => {
     expect(mediaKind('IMG_0001.HEIC')).toBe('photo');
     expect(mediaKind('img_0001.jpeg')).toBe('photo');
     expect(mediaKind('VID_1.mp4')).toBe('video');
+    expect(['PXL_1.avif', 'SCAN.TIF', 'scan.tiff', 'IMGP0001.PEF', 'SAM_1.SRW', 'DSCN1.NRW'].map(mediaKind)).toEqual(Array(6).fill('photo'));
+    expect(['clip.mkv', 'screen.webm'].map(mediaKind)).toEqual(['video', 'video']);
     expect(mediaKind('IMG_0001.AAE')).toBeNull();
     expect(mediaKind('.thumbdata4')).toBeNull();
   });
