@@ -18,6 +18,7 @@ import { CoreApi } from '../../src/main/api/dispatch.js';
 import { encodeCardLink } from '../../src/main/core/delivery/card.js';
 import { STAGING_DIR } from '../../src/main/core/intake/importer.js';
 import type { UsbProbe } from '../../src/main/core/intake/usb-probe.js';
+import { WATCH_INTERVAL_MS } from '../../src/main/core/intake/watcher.js';
 import { EXIF_SCAN_BYTES } from '../../src/main/core/limits.js';
 import { InswarmNode } from '../../src/main/core/node.js';
 import { generateIdentity } from '../../src/main/core/seal/age-keys.js';
@@ -372,7 +373,18 @@ describe('import API', () => {
     await eventually(async () => doneFor('Directory Browse').length === 2, 30_000, 'the second automatic import of the camera');
     expect(doneFor('Directory Browse')[1]!.summary).toMatchObject({ imported: 1, alreadyImported: 0, skippedKnown: 0, unreadable: 0 });
     expect(await sha(join(node.intake.library(), '2024/09/02/IMG_7002.JPG'))).toBe(await sha(join(cam, 'DCIM/100TEST/IMG_7002.JPG')));
-    // gphoto2 was asked for cameras when the bus changed (start, attach, detach, attach), not on every look.
-    expect(bus.asked).toBe(4);
-  }, 90_000);
+
+    // Plugged in again with nothing new: nothing crosses, and the import ends with nothing to do.
+    bus.attached = false;
+    await eventually(async () => sourceEvents('source:removed').length === 2, 15_000, 'the second source:removed');
+    bus.attached = true;
+    await eventually(async () => doneFor('Directory Browse').length === 3, 30_000, 'the third automatic import of the camera');
+    expect(doneFor('Directory Browse')[2]).toMatchObject({ error: null, cancelled: false, summary: { imported: 0, alreadyImported: 0, skippedKnown: 0, unreadable: 0 } });
+    expect(await readdir(join(node.intake.library(), STAGING_DIR))).toEqual([]);
+
+    // With the bus unchanged, gphoto2 is not asked for cameras again, however often the watcher looks.
+    const asked = bus.asked;
+    await new Promise((resolve) => setTimeout(resolve, 2 * WATCH_INTERVAL_MS + 500));
+    expect(bus.asked).toBe(asked);
+  }, 120_000);
 });

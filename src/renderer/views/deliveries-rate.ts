@@ -15,7 +15,12 @@ export interface LiveProgress {
   readonly sent: number;
   /** Oldest first, all within RATE_WINDOW_MS of the newest. */
   readonly samples: readonly ProgressSample[];
+  /** When the upload was delivered; the entry goes LIVE_FINISHED_KEEP_MS later. */
+  readonly finishedAt?: number;
 }
+
+/** How long a delivered upload's entry stays: long after the fetched row says delivered, yet a session of thousands of deliveries keeps only the last minute's. */
+export const LIVE_FINISHED_KEEP_MS = 60_000;
 
 /** Long enough to smooth bursty chunk writes, short enough to follow a link that slows down. */
 export const RATE_WINDOW_MS = 10_000;
@@ -61,11 +66,16 @@ export function nextLiveProgress(prev: LiveProgress | undefined, event: Delivery
       return addSample(prev, at, sent, size);
     }
     case 'delivery:delivered':
-      return prev === undefined ? undefined : addSample(prev, at, prev.size, prev.size);
+      return prev === undefined ? undefined : { ...addSample(prev, at, prev.size, prev.size), finishedAt: at };
     case 'delivery:started':
     case 'delivery:failed':
       return undefined;
   }
+}
+
+/** Forgets uploads delivered more than LIVE_FINISHED_KEEP_MS before `now`. */
+export function pruneFinished(live: Map<string, LiveProgress>, now: number): void {
+  for (const [blobId, p] of live) if (p.finishedAt !== undefined && now - p.finishedAt > LIVE_FINISHED_KEEP_MS) live.delete(blobId);
 }
 
 /** Bytes per second over the recent window; 0 when stalled; null while too early to tell. */

@@ -12,7 +12,7 @@ import { ProgressBar } from '../components/progress-bar.js';
 import { EmptyState, ErrorState, LoadingState, Notice } from '../components/states.js';
 import { formatRate } from '../components/time-format.js';
 import { useNow } from '../components/use-now.js';
-import { DELIVERY_PROGRESS_EVENTS, etaMs, formatEta, isDeliveryProgressEvent, nextLiveProgress, percentOf, rateBps, shownSent, type LiveProgress } from './deliveries-rate.js';
+import { DELIVERY_PROGRESS_EVENTS, etaMs, formatEta, isDeliveryProgressEvent, nextLiveProgress, percentOf, pruneFinished, rateBps, shownSent, type LiveProgress } from './deliveries-rate.js';
 import './views-b.css';
 
 /** Progress events come many per second; the bars redraw at most this often. */
@@ -237,9 +237,11 @@ function useLiveProgress(bridge: Bridge): ReadonlyMap<string, LiveProgress> {
     if (p === null || typeof p !== 'object' || typeof p['blobId'] !== 'string' || !isDeliveryProgressEvent(m.event)) return;
     const blobId = p['blobId'];
     const map = progress.current;
-    const next = nextLiveProgress(map.get(blobId), m.event, p, Date.now());
+    const at = Date.now();
+    const next = nextLiveProgress(map.get(blobId), m.event, p, at);
     if (next === undefined) map.delete(blobId);
     else map.set(blobId, next);
+    pruneFinished(map, at);
     if (timer.current === null) {
       timer.current = setTimeout(() => {
         timer.current = null;

@@ -90,7 +90,7 @@ async function importFrom({ values, dataDir, print, note }: CommandContext, sour
       await mkdir(staged, { recursive: true });
       note(`Downloading ${mode === 'new' ? 'what is new' : 'every file'} from ${source.ref.name} with gphoto2…`);
       await downloadForImport(source.ptp, staged, mode, new IntakeStore(node.ledger).knownSizes(source.ref.id));
-      source = { ref: { ...source.ref, root: staged } };
+      source = { ref: { ...source.ref, root: staged, download: true } };
     }
     let lastPrint = 0;
     const onProgress = (p: ImportProgress): void => {

@@ -3,6 +3,7 @@
 
 import { execFile } from 'node:child_process';
 import { posix } from 'node:path';
+import { InswarmError } from '../errors.js';
 import { mediaKind, type MediaKind } from './media.js';
 
 /** gphoto2 answers --auto-detect in well under a second; a hung USB stack must not hang the list. */
@@ -68,11 +69,26 @@ export function parseListFiles(text: string): PtpFile[] {
   return files;
 }
 
-/** Runs gphoto2 with `args`; resolves with stdout, rejects with its stderr's first line. */
-export function gphoto2(args: readonly string[], options: { timeoutMs?: number; command?: string } = {}): Promise<string> {
+export interface Gphoto2Options {
+  readonly timeoutMs?: number;
+  /** The gphoto2 executable (default "gphoto2" on PATH). */
+  readonly command?: string;
+  /** Stops gphoto2 (the import was cancelled, or the app quits). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Runs gphoto2 with `args` in `cwd`; resolves with stdout, rejects with its stderr's first line (or
+ * the AbortError of `signal`). gphoto2 writes each download to a temp file in its working folder
+ * and renames it into place: run in the download folder, that rename never crosses file systems,
+ * so a killed run leaves no half-written file under its final name.
+ */
+export function gphoto2(args: readonly string[], options: Gphoto2Options & { readonly cwd?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(options.command ?? 'gphoto2', [...args], { timeout: options.timeoutMs ?? GPHOTO2_TIMEOUT_MS, maxBuffer: GPHOTO2_MAX_OUTPUT_BYTES, encoding: 'utf8' }, (err, stdout, stderr) => {
+    const run = { timeout: options.timeoutMs ?? GPHOTO2_TIMEOUT_MS, maxBuffer: GPHOTO2_MAX_OUTPUT_BYTES, encoding: 'utf8' as const, ...(options.signal ? { signal: options.signal } : {}), ...(options.cwd ? { cwd: options.cwd } : {}) };
+    execFile(options.command ?? 'gphoto2', [...args], run, (err, stdout, stderr) => {
       if (err !== null) {
+        if (options.signal?.aborted === true) return reject(err);
         const first = (stderr || err.message).split('\n').find((l) => l.trim() !== '') ?? err.message;
         reject(new Error(first.trim()));
         return;
@@ -92,25 +108,20 @@ function saveArgs(dir: string): string[] {
   return ['--skip-existing', '--filename', `${dir}/%F/%f.%C`];
 }
 
-/**
- * Downloads every file of `camera` into `dir`, keeping the camera's folders (so DCIM/… is kept and
- * the result imports like a mounted card). Files already there are skipped.
- */
-export async function downloadAll(camera: PtpCamera, dir: string, options: { timeoutMs?: number; command?: string } = {}): Promise<void> {
-  await gphoto2([...cameraArgs(camera), '--get-all-files', ...saveArgs(dir)], { timeoutMs: options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS, ...(options.command === undefined ? {} : { command: options.command }) });
-}
-
 /** A whole day: a phone's full camera roll over USB 2 can take hours. */
 const DOWNLOAD_TIMEOUT_MS = 24 * 3600_000;
 /** Ranges per gphoto2 run, so its argument stays far below the OS's limit for one argument (128 KiB on Linux). */
 export const MAX_RANGES_PER_RUN = 2_000;
-
+/** gphoto2 refuses file numbers above this; later files are asked for by their path instead. */
+export const GPHOTO2_MAX_FILE_NUMBER = 65_536;
+/** Files asked for by path in one gphoto2 run (one --get-file each). */
+const MAX_PATHS_PER_RUN = 200;
 /** Listing a full phone over USB walks every folder: minutes, not the seconds --auto-detect takes. */
 const LIST_TIMEOUT_MS = 10 * 60_000;
 
 /** The camera's files, with their numbers for --get-file. */
-export async function listFiles(camera: PtpCamera, options: { timeoutMs?: number; command?: string } = {}): Promise<PtpFile[]> {
-  return parseListFiles(await gphoto2([...cameraArgs(camera), '--list-files'], { timeoutMs: options.timeoutMs ?? LIST_TIMEOUT_MS, ...(options.command === undefined ? {} : { command: options.command }) }));
+export async function listFiles(camera: PtpCamera, options: Gphoto2Options = {}): Promise<PtpFile[]> {
+  return parseListFiles(await gphoto2([...cameraArgs(camera), '--list-files'], { ...options, timeoutMs: options.timeoutMs ?? LIST_TIMEOUT_MS }));
 }
 
 /** "1-3,7,9-10": file numbers (any order, repeats allowed) as --get-file ranges, in runs of at most `perRun`. */
@@ -133,36 +144,58 @@ export function sameSizeInKb(bytes: number, kb: number): boolean {
   return Math.ceil(bytes / 1024) === kb;
 }
 
+/** True for a camera path inside a DCIM folder: what an import reads from a card or a mount too. */
+function inDcim(path: string): boolean {
+  return path.split('/').some((part) => part.toUpperCase() === 'DCIM');
+}
+
 /**
- * Downloads the photos and videos of `camera` that `isKnown` does not know (by camera path and
- * listed size) into `dir`, as downloadAll lays them out: what was imported before is not moved
- * over USB again, which for a phone's camera roll is most of the time an import takes.
+ * Downloads the photos and videos in the DCIM folders of `camera` (every storage) that `isKnown`
+ * does not know, by camera path and listed size, into `dir`, laid out as the camera's folders:
+ * what was imported before does not cross USB again, which for a phone's camera roll is most of
+ * the time an import takes. Files that `dir` already holds (an earlier run stopped) are skipped.
  */
 export async function downloadNew(
   camera: PtpCamera,
   dir: string,
   isKnown: (path: string, sizeKb: number) => boolean,
-  options: { timeoutMs?: number; command?: string } = {},
+  options: Gphoto2Options & { readonly maxNumber?: number } = {},
 ): Promise<{ listed: number; downloaded: number }> {
-  const files = (await listFiles(camera, options)).filter((f) => f.kind !== null);
+  const files = (await listFiles(camera, options)).filter((f) => f.kind !== null && inDcim(f.path));
   const fresh = files.filter((f) => f.sizeKb === null || !isKnown(f.path, f.sizeKb));
-  for (const ranges of fileRanges(fresh.map((f) => f.number))) {
-    await gphoto2([...cameraArgs(camera), '--get-file', ranges, ...saveArgs(dir)], { timeoutMs: options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS, ...(options.command === undefined ? {} : { command: options.command }) });
+  const maxNumber = options.maxNumber ?? GPHOTO2_MAX_FILE_NUMBER;
+  const run = { ...options, timeoutMs: options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS, cwd: dir };
+  for (const ranges of fileRanges(fresh.filter((f) => f.number <= maxNumber).map((f) => f.number))) {
+    options.signal?.throwIfAborted();
+    await gphoto2([...cameraArgs(camera), '--get-file', ranges, ...saveArgs(dir)], run);
+  }
+  const byPath = fresh.filter((f) => f.number > maxNumber);
+  for (let i = 0; i < byPath.length; i += MAX_PATHS_PER_RUN) {
+    options.signal?.throwIfAborted();
+    // A path argument (it has a '.') is taken as a file's path rather than a number.
+    await gphoto2([...cameraArgs(camera), ...byPath.slice(i, i + MAX_PATHS_PER_RUN).flatMap((f) => ['--get-file', `/${f.path}`]), ...saveArgs(dir)], run);
   }
   return { listed: files.length, downloaded: fresh.length };
 }
 
 /**
- * What an import needs from the camera, into `dir`: every file for "all"; for "new", those whose
- * camera path and size are not among `known` (sizes imported before, by camera path).
+ * What an import needs from the camera, into `dir`: every photo and video for "all"; for "new",
+ * those whose camera path and size are not among `known` (sizes imported before, by camera path).
+ * A gphoto2 failure (a locked or unplugged phone) becomes E_IO with a sentence; files already in
+ * `dir` stay there, and the next attempt skips them.
  */
 export async function downloadForImport(
   camera: PtpCamera,
   dir: string,
   mode: 'new' | 'all',
   known: ReadonlyMap<string, readonly number[]>,
-  options: { command?: string } = {},
-): Promise<void> {
-  if (mode === 'all') return downloadAll(camera, dir, options);
-  await downloadNew(camera, dir, (path, kb) => (known.get(path) ?? []).some((bytes) => sameSizeInKb(bytes, kb)), options);
+  options: Gphoto2Options = {},
+): Promise<{ listed: number; downloaded: number }> {
+  const isKnown = mode === 'all' ? () => false : (path: string, kb: number) => (known.get(path) ?? []).some((bytes) => sameSizeInKb(bytes, kb));
+  try {
+    return await downloadNew(camera, dir, isKnown, options);
+  } catch (err) {
+    if (options.signal?.aborted === true) throw err;
+    throw new InswarmError('E_IO', `${camera.model} could not be read through gphoto2 (${(err as Error).message}). Check that it is unlocked, set to allow access to photos and still plugged in, then import again.`);
+  }
 }

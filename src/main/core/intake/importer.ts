@@ -49,6 +49,11 @@ export interface ImportSourceRef {
   readonly name: string;
   /** The mount point (or folder) holding DCIM. */
   readonly root: string;
+  /**
+   * The folder is a PTP camera's download made for this import: all of its photos and videos are
+   * read (every storage's DCIM), and an empty one means nothing was new, not the wrong folder.
+   */
+  readonly download?: boolean;
 }
 
 export interface ImporterParts {
@@ -121,7 +126,7 @@ export class Importer {
     await this.recoverUnfinished();
 
     meter.phase('scanning', 0, 0);
-    const dcim = await findDcim(source.root);
+    const dcim = source.download === true ? source.root : await findDcim(source.root);
     if (dcim === null) {
       throw new InswarmError('E_NOT_FOUND', `${source.root} has no DCIM folder, so it holds no camera photos: choose the phone or card itself (see "inswarm import --list").`);
     }

@@ -295,12 +295,12 @@ export class Intake {
         await mkdir(staged, { recursive: true });
         this.downloading = true;
         try {
-          await downloadForImport(resolved.ptp, staged, options.mode ?? 'new', this.store.knownSizes(ref.id));
+          await downloadForImport(resolved.ptp, staged, options.mode ?? 'new', this.store.knownSizes(ref.id), { signal });
         } finally {
           this.downloading = false;
         }
         signal.throwIfAborted();
-        ref = { ...ref, root: staged };
+        ref = { ...ref, root: staged, download: true };
       }
       const summary = await importer.run(ref, {
         mode: options.mode ?? 'new',

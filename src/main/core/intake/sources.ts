@@ -107,7 +107,7 @@ export async function sourceIdFor(root: string, kind: 'volume' | 'mtp' | 'folder
 /** The PTP cameras attached now (a CameraFinder's, or gphoto2's answer); null: do not look for any. */
 export type FindCameras = (() => Promise<PtpCamera[]>) | null;
 
-/** gphoto2 asked directly; a camera busy elsewhere (gvfs holds it) lists none, its MTP mount shows instead. */
+/** gphoto2 asked directly; when it fails (a camera held by another program) it lists no camera. */
 export const camerasFromGphoto2: NonNullable<FindCameras> = () => systemUsbProbe().cameras().catch(() => []);
 
 /**
@@ -116,6 +116,16 @@ export const camerasFromGphoto2: NonNullable<FindCameras> = () => systemUsbProbe
  */
 export function ptpSourceId(camera: PtpCamera): string {
   return `ptp-${slug(`${camera.model}-${camera.serial ?? camera.port}`)}`;
+}
+
+/**
+ * The cameras that are not also mounted over MTP. gphoto2 lists an Android phone that gvfs has
+ * mounted, but cannot open it while gvfs holds it, and the mount is the way in; without this, each
+ * plug would offer the phone twice and import it twice. Told apart by the USB serial number, which
+ * gvfs puts in the mount's name ("mtp:host=SAMSUNG_SAMSUNG_Android_R58M12345").
+ */
+export function withoutMtpMounted(cameras: readonly PtpCamera[], mtpRoots: readonly string[]): PtpCamera[] {
+  return cameras.filter((c) => c.serial === undefined || !mtpRoots.some((root) => basename(root).includes(c.serial!)));
 }
 
 /** Lists sources with their photo and video counts and how many files are new. */
@@ -148,7 +158,8 @@ export async function listSources(options: { roots?: SourceRoots; ledger?: Ledge
     });
   }
   const cameras = options.cameras === undefined ? camerasFromGphoto2 : options.cameras;
-  for (const camera of cameras === null ? [] : await cameras()) {
+  const mtpRoots = views.filter((v) => v.kind === 'mtp').map((v) => v.root!);
+  for (const camera of cameras === null ? [] : withoutMtpMounted(await cameras(), mtpRoots)) {
     // Counting a PTP camera's files means listing them over USB, which can take minutes: not here.
     views.push({ id: ptpSourceId(camera), name: camera.model, kind: 'ptp', root: null, photos: 0, videos: 0, bytes: 0, newFiles: 0, newBytes: 0, camera });
   }

@@ -3,7 +3,7 @@
 // through a CameraFinder (which asks gphoto2 only when the USB devices changed). The node starts
 // one and turns its callbacks into events for the UI.
 
-import { findSourceRoots, ptpSourceId, type FindCameras, type SourceRoots } from './sources.js';
+import { findSourceRoots, ptpSourceId, withoutMtpMounted, type FindCameras, type SourceRoots } from './sources.js';
 
 /** Often enough that a plugged-in phone shows up while the user still looks at the screen. */
 export const WATCH_INTERVAL_MS = 3_000;
@@ -60,8 +60,9 @@ export class SourceWatcher {
     const find = this.options.find ?? findSourceRoots;
     let now: WatchedSource[];
     try {
-      const cameras = this.options.cameras ? await this.options.cameras() : [];
-      now = [...(await find(this.options.roots)), ...cameras.map((c): WatchedSource => ({ root: ptpSourceId(c), kind: 'ptp', name: c.model }))];
+      const [folders, cameras] = await Promise.all([find(this.options.roots), this.options.cameras ? this.options.cameras() : []]);
+      const mtpRoots = folders.filter((f) => f.kind === 'mtp').map((f) => f.root);
+      now = [...folders, ...withoutMtpMounted(cameras, mtpRoots).map((c): WatchedSource => ({ root: ptpSourceId(c), kind: 'ptp', name: c.model }))];
     } catch {
       return; // a root vanished mid-listing: the next check sees a settled state
     }

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { InswarmNode } from '../../../../src/main/core/node.js';
-import { downloadAll, downloadNew, fileRanges, MAX_RANGES_PER_RUN, parseAutoDetect, parseListFiles, sameSizeInKb } from '../../../../src/main/core/intake/gphoto2.js';
+import { downloadForImport, downloadNew, type PtpCamera, fileRanges, gphoto2, GPHOTO2_MAX_FILE_NUMBER, MAX_RANGES_PER_RUN, parseAutoDetect, parseListFiles, sameSizeInKb } from '../../../../src/main/core/intake/gphoto2.js';
 import { Importer, STAGING_DIR } from '../../../../src/main/core/intake/importer.js';
 import { groupLivePhotos, mediaKind, type SourceFile } from '../../../../src/main/core/intake/media.js';
 import { ProgressMeter, type ImportProgress } from '../../../../src/main/core/intake/progress.js';
-import { findSourceRoots, listSources, sourceIdFor, toolHints } from '../../../../src/main/core/intake/sources.js';
+import { findSourceRoots, listSources, sourceIdFor, toolHints, withoutMtpMounted } from '../../../../src/main/core/intake/sources.js';
 import { which } from '../../../../src/main/core/intake/which.js';
 import { SourceWatcher, type WatchedSource } from '../../../../src/main/core/intake/watcher.js';
 import { createKeyFile } from '../../../../src/main/core/seal/key-file.js';
@@ -80,33 +80,60 @@ describe('gphoto2 output', () => {
     ]);
   });
 
-  test.skipIf(execFileOk('gphoto2', ['--version']) === false)('live: gphoto2 lists and downloads a "camera" (its Directory Browse driver) that then imports', async () => {
+  test.skipIf(execFileOk('gphoto2', ['--version']) === false)('live: gphoto2 lists and downloads a "camera" (its Directory Browse driver): DCIM only, what is new only, by number or by path', async () => {
     const dir = await tempDir('inswarm-gphoto2');
     const cam = join(dir, 'cam');
     await mkdir(join(cam, 'DCIM', '100TEST'), { recursive: true });
+    await mkdir(join(cam, 'Pictures'), { recursive: true });
     await writeFile(join(cam, 'DCIM', '100TEST', 'IMG_0001.JPG'), makeJpeg('2022:02:02 10:00:00', { seed: 9 }));
     const camera = { model: 'Directory Browse', port: `disk:${cam}` };
     // Sizes either side of a KiB boundary: what gphoto2 itself lists must match sameSizeInKb.
     await writeFile(join(cam, 'DCIM', '100TEST', 'IMG_0002.JPG'), Buffer.alloc(1024));
     await writeFile(join(cam, 'DCIM', '100TEST', 'IMG_0003.JPG'), Buffer.alloc(1025));
+    // Outside DCIM: not what an import of a card or mount reads either.
+    await writeFile(join(cam, 'Pictures', 'saved.jpg'), 'x');
     const listed = parseListFiles(execFileSync('gphoto2', ['--camera', camera.model, '--port', camera.port, '--list-files'], { encoding: 'utf8' }));
     expect(listed.map((f) => [f.number, f.path])).toEqual([
       [1, 'DCIM/100TEST/IMG_0001.JPG'],
       [2, 'DCIM/100TEST/IMG_0002.JPG'],
       [3, 'DCIM/100TEST/IMG_0003.JPG'],
+      [4, 'Pictures/saved.jpg'],
     ]);
     for (const f of listed) expect(sameSizeInKb((await stat(join(cam, f.path))).size, f.sizeKb!), f.path).toBe(true);
-    const staged = join(dir, 'staged');
-    await mkdir(staged);
-    await downloadAll(camera, staged);
-    expect(await readFile(join(staged, 'DCIM', '100TEST', 'IMG_0001.JPG'))).toEqual(await readFile(join(cam, 'DCIM', '100TEST', 'IMG_0001.JPG')));
+
+    const all = join(dir, 'all');
+    await mkdir(all);
+    expect(await downloadNew(camera, all, () => false)).toEqual({ listed: 3, downloaded: 3 });
+    expect(await readFile(join(all, 'DCIM', '100TEST', 'IMG_0001.JPG'))).toEqual(await readFile(join(cam, 'DCIM', '100TEST', 'IMG_0001.JPG')));
+    expect(await readdir(all)).toEqual(['DCIM']);
     // Only what is not known by path and listed size crosses: IMG_0001 was imported before; a file
-    // of IMG_0002's path with another size was, so IMG_0002 (1 KB now) is new.
-    const fresh = join(dir, 'fresh');
-    await mkdir(fresh);
+    // of IMG_0002's path with another size was, so IMG_0002 (1 KB now) is new. With numbers above
+    // the limit gphoto2 takes (here 1, to be reached), the files are asked for by path.
     const known = new Map([['DCIM/100TEST/IMG_0001.JPG', [(await stat(join(cam, 'DCIM/100TEST/IMG_0001.JPG'))).size]], ['DCIM/100TEST/IMG_0002.JPG', [5000]]]);
-    expect(await downloadNew(camera, fresh, (path, kb) => (known.get(path) ?? []).some((b) => sameSizeInKb(b, kb)))).toEqual({ listed: 3, downloaded: 2 });
-    expect((await readdir(join(fresh, 'DCIM', '100TEST'))).sort()).toEqual(['IMG_0002.JPG', 'IMG_0003.JPG']);
+    const isKnown = (path: string, kb: number) => (known.get(path) ?? []).some((b) => sameSizeInKb(b, kb));
+    for (const maxNumber of [GPHOTO2_MAX_FILE_NUMBER, 1]) {
+      const fresh = join(dir, `fresh-${maxNumber}`);
+      await mkdir(fresh);
+      expect(await downloadNew(camera, fresh, isKnown, { maxNumber })).toEqual({ listed: 3, downloaded: 2 });
+      expect((await readdir(join(fresh, 'DCIM', '100TEST'))).sort()).toEqual(['IMG_0002.JPG', 'IMG_0003.JPG']);
+      expect(await readFile(join(fresh, 'DCIM', '100TEST', 'IMG_0003.JPG'))).toEqual(Buffer.alloc(1025));
+    }
+  });
+
+  test('a cancelled gphoto2 run is stopped at once, and a failing one says why in its first line', async () => {
+    const bin = await tempDir('inswarm-fake-gphoto2');
+    const slow = join(bin, 'slow');
+    await writeFile(slow, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    const failing = join(bin, 'failing');
+    await writeFile(failing, '#!/bin/sh\necho "\n*** Error ***\nCould not claim the USB device" >&2\nexit 1\n', { mode: 0o755 });
+    const controller = new AbortController();
+    const run = gphoto2(['--list-files'], { command: slow, signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    // Left alone the stand-in would sleep 30 s and then succeed.
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(gphoto2(['--list-files'], { command: failing })).rejects.toThrow('*** Error ***');
+    const camera = { model: 'Apple iPhone', port: 'usb:001,004' };
+    await expect(downloadForImport(camera, bin, 'new', new Map(), { command: failing })).rejects.toMatchObject({ code: 'E_IO', message: expect.stringMatching(/^Apple iPhone could not be read through gphoto2 .*unlocked/) });
   });
 });
 
@@ -205,30 +232,41 @@ describe('watcher', () => {
     expect(timers.length).toBeLessThanOrEqual(1);
   });
 
-  test('reports a PTP camera attached and detached, by its source ID, beside the folders', async () => {
+  test('reports a PTP camera attached and detached, by its source ID, beside the folders; a phone gvfs mounts over MTP only once', async () => {
     const base = await tempDir('inswarm-watch-ptp');
-    await mkdir(join(base, 'CARD', 'DCIM'), { recursive: true });
-    let attached: { model: string; port: string }[] = [];
+    await mkdir(join(base, 'media', 'CARD', 'DCIM'), { recursive: true });
+    const gvfs = join(base, 'gvfs');
+    let attached: PtpCamera[] = [];
     const added: WatchedSource[] = [];
     const removed: WatchedSource[] = [];
+    const roots = { parents: [join(base, 'media')], volumes: [], gvfs };
     const watcher = new SourceWatcher({
-      roots: { parents: [base], volumes: [], gvfs: null },
+      roots,
       cameras: async () => attached,
       onAdded: (s) => added.push(s),
       onRemoved: (s) => removed.push(s),
     });
     await watcher.check();
-    attached = [{ model: 'Apple iPhone', port: 'usb:001,004' }];
+    // An iPhone over PTP, and an Android phone that gvfs mounted over MTP, which gphoto2 lists too.
+    await mkdir(join(gvfs, 'mtp:host=SAMSUNG_SAMSUNG_Android_R58M12345', 'Internal shared storage', 'DCIM'), { recursive: true });
+    attached = [
+      { model: 'Apple iPhone', port: 'usb:001,004' },
+      { model: 'Samsung Galaxy models (MTP)', port: 'usb:002,011', serial: 'R58M12345' },
+    ];
     await watcher.check();
     await watcher.check();
     expect(added.map((s) => [s.kind, s.name, s.root])).toEqual([
-      ['volume', 'CARD', join(base, 'CARD')],
+      ['volume', 'CARD', join(base, 'media', 'CARD')],
+      ['mtp', 'SAMSUNG SAMSUNG Android R58M12345', join(gvfs, 'mtp:host=SAMSUNG_SAMSUNG_Android_R58M12345')],
       ['ptp', 'Apple iPhone', 'ptp-Apple-iPhone-usb-001-004'],
     ]);
+    expect((await listSources({ roots, cameras: async () => attached })).map((s) => s.kind)).toEqual(['volume', 'mtp', 'ptp']);
     attached = [];
     await watcher.check();
     expect(removed.map((s) => [s.kind, s.root])).toEqual([['ptp', 'ptp-Apple-iPhone-usb-001-004']]);
-    expect(watcher.sources().map((s) => s.name)).toEqual(['CARD']);
+    expect(watcher.sources().map((s) => s.name)).toEqual(['CARD', 'SAMSUNG SAMSUNG Android R58M12345']);
+    // Without its mount, the same phone is a camera like any other.
+    expect(withoutMtpMounted([{ model: 'Samsung Galaxy models (MTP)', port: 'usb:002,011', serial: 'R58M12345' }], [])).toHaveLength(1);
   });
 });
 

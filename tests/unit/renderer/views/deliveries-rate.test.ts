@@ -9,6 +9,8 @@ import {
   formatEta,
   isDeliveryProgressEvent,
   nextLiveProgress,
+  pruneFinished,
+  LIVE_FINISHED_KEEP_MS,
   percentOf,
   rateBps,
   shownSent,
@@ -116,7 +118,7 @@ describe('shownSent and percentOf', () => {
   });
 
   it('keeps a finished upload at its size until the fetched row says delivered, never back to the stored bytes', () => {
-    // The row fetched before the finish still says uploading with 2 MB stored; the events said 9.6 MB.
+    // The row fetched before the finish still says uploading with nothing stored; the events said 9.6 MB.
     const stale = row({ bytesSent: 0 });
     let live = nextLiveProgress(undefined, 'delivery:started', { blobId: stale.blobId }, 0);
     live = nextLiveProgress(live, 'delivery:progress', { blobId: stale.blobId, sent: 9.6 * MB, size: 10 * MB }, 1000);
@@ -124,6 +126,17 @@ describe('shownSent and percentOf', () => {
     live = nextLiveProgress(live, 'delivery:delivered', { blobId: stale.blobId, uploaded: 10 * MB }, 1100);
     expect(percentOf(shownSent(stale, live), stale.size)).toBe(100);
     expect(percentOf(shownSent(row({ state: 'delivered' }), live), stale.size, true)).toBe(100);
+  });
+
+  it('forgets delivered uploads a while after they finished, and never a running one', () => {
+    const running = addSample(undefined, 0, MB, 10 * MB);
+    const done = nextLiveProgress(addSample(undefined, 0, MB, 10 * MB), 'delivery:delivered', {}, 1000)!;
+    expect(done.finishedAt).toBe(1000);
+    const live = new Map([['running', running], ['done', done]]);
+    pruneFinished(live, 1000 + LIVE_FINISHED_KEEP_MS);
+    expect([...live.keys()]).toEqual(['running', 'done']);
+    pruneFinished(live, 1001 + LIVE_FINISHED_KEEP_MS);
+    expect([...live.keys()]).toEqual(['running']);
   });
 
   it('forgets live progress when an attempt starts or fails, and ignores malformed progress', () => {
