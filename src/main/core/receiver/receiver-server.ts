@@ -129,6 +129,8 @@ export class ReceiverServer {
   private readonly stopping = new AbortController();
   /** Sockets the parser refused and that were answered; they are closed after a linger. */
   private readonly answered = new WeakSet<Duplex>();
+  /** The request being handled on each connection, so a refusal of what follows it waits for it. */
+  private readonly inFlight = new WeakMap<Duplex, Promise<void>>();
 
   constructor(
     private readonly parts: ReceiverParts,
@@ -185,10 +187,10 @@ export class ReceiverServer {
     server.keepAliveTimeout = RECEIVER_KEEP_ALIVE_TIMEOUT_MS;
     server.maxConnections = this.limits.maxConnections;
     server.maxHeadersCount = RECEIVER_MAX_HEADERS_COUNT;
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.track(this.handle(req, res, false)));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.track(req, this.handle(req, res, false)));
     // With this listener Node does not answer 100 Continue itself: a deliverer that asks first
     // sends no body byte until every header check has passed.
-    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.track(this.handle(req, res, true)));
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.track(req, this.handle(req, res, true)));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
     // A failed TLS handshake has nobody to answer; the socket is already gone.
     server.on('tlsClientError', () => undefined);
@@ -217,9 +219,13 @@ export class ReceiverServer {
     this.address = null;
   }
 
-  private track(handler: Promise<void>): void {
+  private track(req: IncomingMessage, handler: Promise<void>): void {
     this.handlers.add(handler);
-    void handler.finally(() => this.handlers.delete(handler));
+    this.inFlight.set(req.socket, handler);
+    void handler.finally(() => {
+      this.handlers.delete(handler);
+      if (this.inFlight.get(req.socket) === handler) this.inFlight.delete(req.socket);
+    });
   }
 
   /** One request, start to answer; never rejects. */
@@ -462,11 +468,18 @@ export class ReceiverServer {
           ? [408, 'E_DELIVERY_FAILED', 'The request headers did not arrive in time.']
           : [400, 'E_PROTO_MALFORMED', 'The request is not valid HTTP/1.1.'];
     const body = refusalBody(code, message);
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-    const timer = setTimeout(() => socket.destroy(), this.limits.refusalLingerMs);
-    socket.once('close', () => clearTimeout(timer));
+    const refuse = (): void => {
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      const timer = setTimeout(() => socket.destroy(), this.limits.refusalLingerMs);
+      socket.once('close', () => clearTimeout(timer));
+    };
+    // A request parsed before the bad bytes (pipelined on this connection) has its whole body here
+    // and is answered first: ending the connection now would abort it mid-way and lose the upload.
+    const before = this.inFlight.get(socket);
+    if (before === undefined) refuse();
+    else void before.finally(refuse);
   }
 
   private logRefusal(upload: UploadContext, refusal: Refusal): void {
