@@ -183,7 +183,7 @@ export interface ToolHintView {
   readonly hint: string;
 }
 export interface ImportProgressView {
-  readonly phase: 'scanning' | 'copying' | 'sealing' | 'done';
+  readonly phase: 'scanning' | 'downloading' | 'copying' | 'sealing' | 'done';
   readonly filesDone: number;
   readonly filesTotal: number;
   readonly bytesDone: number;

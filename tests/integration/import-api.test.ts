@@ -362,6 +362,9 @@ describe('import API', () => {
     expect(sourceEvents('source:added')[0]).toEqual({ root: 'ptp-Directory-Browse-00008030-001A2B3C', kind: 'ptp', name: 'Directory Browse' });
     await eventually(async () => doneFor('Directory Browse').length === 1, 30_000, 'the automatic import of the camera');
     expect(doneFor('Directory Browse')[0], JSON.stringify(doneFor('Directory Browse')[0])).toMatchObject({ summary: { imported: 1, unreadable: 0 } });
+    // The download has a phase of its own in the progress, with what it is about to fetch.
+    const downloading = events.filter((m) => m.event === 'import:progress' && (m.payload as { progress: { phase: string } }).progress.phase === 'downloading');
+    expect(downloading[0]?.payload).toMatchObject({ name: 'Directory Browse', progress: { phase: 'downloading', filesTotal: 1, bytesTotal: expect.any(Number) } });
     expect(await sha(join(node.intake.library(), '2024/09/01/IMG_7001.JPG'))).toBe(await sha(join(cam, 'DCIM/100TEST/IMG_7001.JPG')));
     expect(await readdir(join(node.intake.library(), STAGING_DIR))).toEqual([]);
 

@@ -64,6 +64,7 @@ export function formatEta(seconds: number): string {
 
 const PHASE_WORDS: Record<ImportProgressView['phase'], string> = {
   scanning: 'Looking for photos',
+  downloading: 'Downloading from the camera',
   copying: 'Copying',
   sealing: 'Sealing for the backup',
   done: 'Finishing',

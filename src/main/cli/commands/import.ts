@@ -88,8 +88,10 @@ async function importFrom({ values, dataDir, print, note }: CommandContext, sour
     if (source.ptp !== undefined) {
       staged = join(library, STAGING_DIR, source.ref.id);
       await mkdir(staged, { recursive: true });
-      note(`Downloading ${mode === 'new' ? 'what is new' : 'every file'} from ${source.ref.name} with gphoto2…`);
-      await downloadForImport(source.ptp, staged, mode, new IntakeStore(node.ledger).knownSizes(source.ref.id));
+      note(`Listing ${source.ref.name} with gphoto2…`);
+      await downloadForImport(source.ptp, staged, mode, new IntakeStore(node.ledger).knownSizes(source.ref.id), {
+        onPlan: (files, bytes) => note(`Downloading ${files} ${mode === 'new' ? 'new ' : ''}photos and videos (about ${formatBytes(bytes)}) from ${source.ref.name}…`),
+      });
       source = { ref: { ...source.ref, root: staged, download: true } };
     }
     let lastPrint = 0;

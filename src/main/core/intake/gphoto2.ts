@@ -144,6 +144,11 @@ export function sameSizeInKb(bytes: number, kb: number): boolean {
   return Math.ceil(bytes / 1024) === kb;
 }
 
+export interface DownloadOptions extends Gphoto2Options {
+  /** Told, once the camera is listed, how many files (and about how many bytes) will be downloaded. */
+  readonly onPlan?: (files: number, bytes: number) => void;
+}
+
 /** True for a camera path inside a DCIM folder: what an import reads from a card or a mount too. */
 function inDcim(path: string): boolean {
   return path.split('/').some((part) => part.toUpperCase() === 'DCIM');
@@ -159,10 +164,11 @@ export async function downloadNew(
   camera: PtpCamera,
   dir: string,
   isKnown: (path: string, sizeKb: number) => boolean,
-  options: Gphoto2Options & { readonly maxNumber?: number } = {},
+  options: DownloadOptions & { readonly maxNumber?: number } = {},
 ): Promise<{ listed: number; downloaded: number }> {
   const files = (await listFiles(camera, options)).filter((f) => f.kind !== null && inDcim(f.path));
   const fresh = files.filter((f) => f.sizeKb === null || !isKnown(f.path, f.sizeKb));
+  options.onPlan?.(fresh.length, fresh.reduce((sum, f) => sum + (f.sizeKb ?? 0) * 1024, 0));
   const maxNumber = options.maxNumber ?? GPHOTO2_MAX_FILE_NUMBER;
   const run = { ...options, timeoutMs: options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS, cwd: dir };
   for (const ranges of fileRanges(fresh.filter((f) => f.number <= maxNumber).map((f) => f.number))) {
@@ -189,7 +195,7 @@ export async function downloadForImport(
   dir: string,
   mode: 'new' | 'all',
   known: ReadonlyMap<string, readonly number[]>,
-  options: Gphoto2Options = {},
+  options: DownloadOptions = {},
 ): Promise<{ listed: number; downloaded: number }> {
   const isKnown = mode === 'all' ? () => false : (path: string, kb: number) => (known.get(path) ?? []).some((bytes) => sameSizeInKb(bytes, kb));
   try {

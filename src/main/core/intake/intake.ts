@@ -10,11 +10,12 @@ import { isErrorCode } from '../../../shared/error-codes.js';
 import type { CoreEvents, EventBus } from '../events.js';
 import { fromFsError, InswarmError, isInswarmError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
+import { watchFolderGrowth } from './folder-growth.js';
 import { downloadForImport } from './gphoto2.js';
 import { Importer, STAGING_DIR, type ImporterParts, type ImportSummary } from './importer.js';
 import { IntakeStore, knownKey } from './intake-store.js';
 import type { SourceFile } from './media.js';
-import type { ImportProgress } from './progress.js';
+import { ProgressMeter, type ImportProgress } from './progress.js';
 import { LIBRARY_SETTING, libraryPath, looksLikePath, resolveSource, type ResolvedSource } from './resolve.js';
 import { findDcim, scanMedia } from './scan.js';
 import { listSources, toolHints, type FindCameras, type SourceRoots, type SourceView, type ToolHint } from './sources.js';
@@ -293,11 +294,22 @@ export class Intake {
       if (resolved.ptp !== undefined) {
         staged = join(library, STAGING_DIR, ref.id);
         await mkdir(staged, { recursive: true });
+        // The download's progress is the folder's growth: gphoto2 tells nothing while it runs.
+        const meter = new ProgressMeter(this.now, (p) => this.emitProgress(run, p, false));
+        const growth: { watch: { stop(): Promise<void> } | null } = { watch: null };
+        const folder = staged;
         this.downloading = true;
         try {
-          await downloadForImport(resolved.ptp, staged, options.mode ?? 'new', this.store.knownSizes(ref.id), { signal });
+          await downloadForImport(resolved.ptp, staged, options.mode ?? 'new', this.store.knownSizes(ref.id), {
+            signal,
+            onPlan: (files, bytes) => {
+              meter.phase('downloading', files, bytes);
+              growth.watch = watchFolderGrowth(folder, (done, doneBytes) => meter.set(done, doneBytes));
+            },
+          });
         } finally {
           this.downloading = false;
+          await growth.watch?.stop();
         }
         signal.throwIfAborted();
         ref = { ...ref, root: staged, download: true };

@@ -5,7 +5,8 @@
 /** Often enough for a live bar, rare enough that a 100 000-file import does not flood IPC. */
 export const PROGRESS_INTERVAL_MS = 250;
 
-export type ImportPhase = 'scanning' | 'copying' | 'sealing' | 'done';
+/** 'downloading' only for a PTP camera, whose files are fetched through gphoto2 before they are copied. */
+export type ImportPhase = 'scanning' | 'downloading' | 'copying' | 'sealing' | 'done';
 
 export interface ImportProgress {
   readonly phase: ImportPhase;
@@ -45,6 +46,14 @@ export class ProgressMeter {
 
   bytes(n: number): void {
     this.bytesDone += n;
+    this.report(false);
+  }
+
+  /** Files and bytes done so far, as counted from outside (a download folder's growth). */
+  set(filesDone: number, bytesDone: number): void {
+    if (filesDone === this.filesDone && bytesDone === this.bytesDone) return;
+    this.filesDone = filesDone;
+    this.bytesDone = bytesDone;
     this.report(false);
   }
 

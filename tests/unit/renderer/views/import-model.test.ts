@@ -54,6 +54,8 @@ describe('import words', () => {
     expect([lines.value, lines.max]).toEqual([5_000_000, 40_000_000]);
     const sealing = progressLines({ phase: 'sealing', filesDone: 2, filesTotal: 6, bytesDone: 0, bytesTotal: 0, filesPerSec: 0, bytesPerSec: 0, etaSeconds: null });
     expect([sealing.title, sealing.detail, sealing.value, sealing.max]).toEqual(['Sealing for the backup', '2 of 6 files', 2, 6]);
+    const downloading = progressLines({ phase: 'downloading', filesDone: 40, filesTotal: 120, bytesDone: 100_000_000, bytesTotal: 300_000_000, filesPerSec: 2, bytesPerSec: 5_000_000, etaSeconds: 40 });
+    expect([downloading.title, downloading.value, downloading.max]).toEqual(['Downloading from the camera', 100_000_000, 300_000_000]);
     expect([formatEta(89), formatEta(600), formatEta(7200)]).toEqual(['89 s', '10 min', '2.0 h']);
   });
 

@@ -1,0 +1,35 @@
+// A download's progress read from its folder: real files in a temp folder, gphoto2's in-progress
+// temp files left out, and the last count taken at stop().
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { folderTotals, watchFolderGrowth } from '../../../../src/main/core/intake/folder-growth.js';
+import { tempDir } from '../../../helpers/tmp.js';
+
+describe('folder growth', () => {
+  it('counts complete files and their bytes at any depth, not gphoto2 temp files, and 0 for a missing folder', async () => {
+    const dir = await tempDir('inswarm-growth');
+    await mkdir(join(dir, 'store_00010001', 'DCIM', '100APPLE'), { recursive: true });
+    await writeFile(join(dir, 'store_00010001', 'DCIM', '100APPLE', 'IMG_0001.HEIC'), Buffer.alloc(3000));
+    await writeFile(join(dir, 'store_00010001', 'DCIM', '100APPLE', 'IMG_0001.MOV'), Buffer.alloc(7000));
+    await writeFile(join(dir, 'tmpfileAb12Cd'), Buffer.alloc(5000));
+    expect(await folderTotals(dir)).toEqual({ files: 2, bytes: 10_000 });
+    expect(await folderTotals(join(dir, 'gone'))).toEqual({ files: 0, bytes: 0 });
+  });
+
+  it('reports the folder as it grows, and its final totals when stopped', async () => {
+    const dir = await tempDir('inswarm-growth-watch');
+    const seen: [number, number][] = [];
+    const watch = watchFolderGrowth(dir, (files, bytes) => seen.push([files, bytes]), 20);
+    await writeFile(join(dir, 'a.jpg'), Buffer.alloc(100));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await writeFile(join(dir, 'b.jpg'), Buffer.alloc(50));
+    await watch.stop();
+    expect(seen).toContainEqual([1, 100]);
+    expect(seen[seen.length - 1]).toEqual([2, 150]);
+    const after = seen.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen).toHaveLength(after); // no count after stop()
+  });
+});
