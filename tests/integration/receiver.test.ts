@@ -260,6 +260,7 @@ describe('refusing bad input', () => {
     // The blob is not stuck as "being uploaded": a whole upload now succeeds.
     await main.client.upload({ blobId: blob.blobId, size: blob.size, file: blob.path, ticket: ticketFor(origin, blob, main.identity.deviceId) });
     expect(main.server.store.received(blob.blobId)).toBeDefined();
+
   });
 
   it('a blob sealed to another recipient (422 E_AGE_NO_MATCH)', async () => {
@@ -363,6 +364,29 @@ describe('refusing bad input', () => {
     expect(stored.equals(blob.bytes)).toBe(true);
     const name = `IMG_${photoSeed - 1}.jpg`;
     delivered.push({ blob, libraryPath: `2023/06/15/${name}`, photo: await readFile(join(main.libraryDir, '2023', '06', '15', name)) });
+    await expectEarlierIntact();
+
+    // The same with a quick request pipelined between the upload and the bad bytes: the refusal
+    // waits for every answer before it on the connection, not only for the last request.
+    const secondName = `IMG_${photoSeed}.jpg`;
+    const second = await newPhotoBlob(secondName);
+    const c2 = await RawConnection.open(main.port);
+    main.server.setRate(Math.ceil(second.blob.size / 2));
+    try {
+      await c2.write(
+        Buffer.concat([
+          Buffer.from(requestHead('PUT', blobPath(second.blob.blobId), uploadHeaders(main, second.blob))),
+          second.blob.bytes,
+          Buffer.from(requestHead('HEAD', blobPath(blob.blobId), {})),
+          Buffer.from('EXTRA BYTES\r\n\r\n'),
+        ]),
+      );
+      expect(await c2.untilClosed()).toMatch(/^HTTP\/1\.1 201 [^]*HTTP\/1\.1 200 [^]*HTTP\/1\.1 400 [^]*E_PROTO_MALFORMED/);
+    } finally {
+      main.server.setRate(null);
+    }
+    expect(main.server.store.received(second.blob.blobId)).toBeDefined();
+    delivered.push({ blob: second.blob, libraryPath: `2023/06/15/${secondName}`, photo: second.photo });
     await expectEarlierIntact();
   });
 

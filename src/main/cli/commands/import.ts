@@ -90,7 +90,8 @@ async function importFrom({ values, dataDir, print, note }: CommandContext, sour
       await mkdir(staged, { recursive: true });
       note(`Listing ${source.ref.name} with gphoto2…`);
       await downloadForImport(source.ptp, staged, mode, new IntakeStore(node.ledger).knownSizes(source.ref.id), {
-        onPlan: (files, bytes) => note(`Downloading ${files} ${mode === 'new' ? 'new ' : ''}photos and videos (about ${formatBytes(bytes)}) from ${source.ref.name}…`),
+        onPlan: (files, bytes) =>
+          note(files === 0 ? `Nothing new on ${source.ref.name}.` : `Downloading ${files} ${mode === 'new' ? 'new ' : ''}photos and videos (about ${formatBytes(bytes)}) from ${source.ref.name}…`),
       });
       source = { ref: { ...source.ref, root: staged, download: true } };
     }

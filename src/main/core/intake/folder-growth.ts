@@ -10,8 +10,12 @@ export const FOLDER_GROWTH_INTERVAL_MS = 500;
 /** gphoto2 writes each file as "tmpfileXXXXXX" in its working folder and renames it when complete. */
 const IN_PROGRESS = /^tmpfile/;
 
-/** Files (not counting ones still being written) and their bytes under `dir`; 0 for a folder that is gone. */
-export async function folderTotals(dir: string): Promise<{ files: number; bytes: number }> {
+/**
+ * Files (not counting ones still being written) and their bytes under `dir`; 0 for a folder that is
+ * gone. `sizes` remembers files counted before: a file gphoto2 has renamed into place is complete,
+ * so it is not stat'ed again, and a watch over a 50,000-file download only stats what is new.
+ */
+export async function folderTotals(dir: string, sizes: Map<string, number> = new Map()): Promise<{ files: number; bytes: number }> {
   let files = 0;
   let bytes = 0;
   const walk = async (at: string): Promise<void> => {
@@ -25,12 +29,17 @@ export async function folderTotals(dir: string): Promise<{ files: number; bytes:
       const path = join(at, e.name);
       if (e.isDirectory()) await walk(path);
       else if (e.isFile() && !IN_PROGRESS.test(e.name)) {
-        try {
-          bytes += (await lstat(path)).size;
-          files++;
-        } catch {
-          // gone between the listing and the stat
+        let size = sizes.get(path);
+        if (size === undefined) {
+          try {
+            size = (await lstat(path)).size;
+          } catch {
+            continue; // gone between the listing and the stat
+          }
+          sizes.set(path, size);
         }
+        bytes += size;
+        files++;
       }
     }
   };
@@ -39,13 +48,14 @@ export async function folderTotals(dir: string): Promise<{ files: number; bytes:
 }
 
 /**
- * Calls `onTotals` with the folder's totals every `intervalMs` until stop(), which counts once more
- * so the last figures are the final ones. A tick that comes while a count runs is skipped.
+ * Calls `onTotals` with the folder's totals every `intervalMs` until stop(), which counts once more,
+ * so the last call has the final figures. A tick that comes while a count runs is skipped.
  */
 export function watchFolderGrowth(dir: string, onTotals: (files: number, bytes: number) => void, intervalMs = FOLDER_GROWTH_INTERVAL_MS): { stop(): Promise<void> } {
+  const sizes = new Map<string, number>();
   let running: Promise<void> | null = null;
   const count = (): Promise<void> =>
-    (running ??= folderTotals(dir)
+    (running ??= folderTotals(dir, sizes)
       .then((t) => onTotals(t.files, t.bytes))
       .finally(() => {
         running = null;

@@ -49,11 +49,16 @@ export class ProgressMeter {
     this.report(false);
   }
 
-  /** Files and bytes done so far, as counted from outside (a download folder's growth). */
+  /**
+   * Files and bytes done so far, as counted from outside (a download folder's growth), capped at the
+   * totals: such a count may include files the plan did not (left by an earlier, cancelled run).
+   */
   set(filesDone: number, bytesDone: number): void {
-    if (filesDone === this.filesDone && bytesDone === this.bytesDone) return;
-    this.filesDone = filesDone;
-    this.bytesDone = bytesDone;
+    const files = Math.min(filesDone, this.filesTotal);
+    const bytes = Math.min(bytesDone, this.bytesTotal);
+    if (files === this.filesDone && bytes === this.bytesDone) return;
+    this.filesDone = files;
+    this.bytesDone = bytes;
     this.report(false);
   }
 

@@ -30,6 +30,8 @@ export interface SourceWatcherOptions {
 
 export class SourceWatcher {
   private readonly present = new Map<string, WatchedSource>();
+  /** Cameras the last check saw, present or not yet. */
+  private camerasSeenOnce = new Set<string>();
   private timer: { cancel(): void } | null = null;
   private running = false;
   private checking: Promise<void> | null = null;
@@ -66,6 +68,11 @@ export class SourceWatcher {
     } catch {
       return; // a root vanished mid-listing: the next check sees a settled state
     }
+    // A new camera counts once two checks in a row have seen it: on plug-in gphoto2 often sees an
+    // Android phone before gvfs has mounted it, and then the mount, not gphoto2, is the way in.
+    const cameras = new Set(now.filter((s) => s.kind === 'ptp').map((s) => s.root));
+    now = now.filter((s) => s.kind !== 'ptp' || this.present.has(s.root) || this.camerasSeenOnce.has(s.root));
+    this.camerasSeenOnce = cameras;
     const seen = new Set(now.map((s) => s.root));
     for (const [root, source] of this.present) {
       if (!seen.has(root)) {

@@ -129,8 +129,8 @@ export class ReceiverServer {
   private readonly stopping = new AbortController();
   /** Sockets the parser refused and that were answered; they are closed after a linger. */
   private readonly answered = new WeakSet<Duplex>();
-  /** The request being handled on each connection, so a refusal of what follows it waits for it. */
-  private readonly inFlight = new WeakMap<Duplex, Promise<void>>();
+  /** The responses not yet sent on each connection (pipelined ones too): a refusal of what follows them waits for them. */
+  private readonly inFlight = new WeakMap<Duplex, Set<Promise<void>>>();
 
   constructor(
     private readonly parts: ReceiverParts,
@@ -187,10 +187,10 @@ export class ReceiverServer {
     server.keepAliveTimeout = RECEIVER_KEEP_ALIVE_TIMEOUT_MS;
     server.maxConnections = this.limits.maxConnections;
     server.maxHeadersCount = RECEIVER_MAX_HEADERS_COUNT;
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.track(req, this.handle(req, res, false)));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.track(req, res, this.handle(req, res, false)));
     // With this listener Node does not answer 100 Continue itself: a deliverer that asks first
     // sends no body byte until every header check has passed.
-    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.track(req, this.handle(req, res, true)));
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.track(req, res, this.handle(req, res, true)));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
     // A failed TLS handshake has nobody to answer; the socket is already gone.
     server.on('tlsClientError', () => undefined);
@@ -219,13 +219,19 @@ export class ReceiverServer {
     this.address = null;
   }
 
-  private track(req: IncomingMessage, handler: Promise<void>): void {
+  private track(req: IncomingMessage, res: ServerResponse, handler: Promise<void>): void {
     this.handlers.add(handler);
-    this.inFlight.set(req.socket, handler);
-    void handler.finally(() => {
-      this.handlers.delete(handler);
-      if (this.inFlight.get(req.socket) === handler) this.inFlight.delete(req.socket);
+    void handler.finally(() => this.handlers.delete(handler));
+    // Answered means the response is flushed (or its socket gone), not only the handler done: Node
+    // writes a pipelined request's response once the one before it has finished.
+    const answered = new Promise<void>((resolve) => {
+      res.once('finish', resolve);
+      res.once('close', resolve);
     });
+    const open = this.inFlight.get(req.socket) ?? new Set<Promise<void>>();
+    open.add(answered);
+    this.inFlight.set(req.socket, open);
+    void answered.then(() => open.delete(answered));
   }
 
   /** One request, start to answer; never rejects. */
@@ -469,6 +475,7 @@ export class ReceiverServer {
           : [400, 'E_PROTO_MALFORMED', 'The request is not valid HTTP/1.1.'];
     const body = refusalBody(code, message);
     const refuse = (): void => {
+      if (socket.destroyed) return; // the client hung up meanwhile, or the receiver stopped
       socket.end(
         `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
@@ -477,9 +484,9 @@ export class ReceiverServer {
     };
     // A request parsed before the bad bytes (pipelined on this connection) has its whole body here
     // and is answered first: ending the connection now would abort it mid-way and lose the upload.
-    const before = this.inFlight.get(socket);
-    if (before === undefined) refuse();
-    else void before.finally(refuse);
+    const before = [...(this.inFlight.get(socket) ?? [])];
+    if (before.length === 0) refuse();
+    else void Promise.allSettled(before).then(refuse);
   }
 
   private logRefusal(upload: UploadContext, refusal: Refusal): void {

@@ -1,10 +1,11 @@
 // A download's progress read from its folder: real files in a temp folder, gphoto2's in-progress
 // temp files left out, and the last count taken at stop().
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { folderTotals, watchFolderGrowth } from '../../../../src/main/core/intake/folder-growth.js';
+import { eventually } from '../../../helpers/node-proc.js';
 import { tempDir } from '../../../helpers/tmp.js';
 
 describe('folder growth', () => {
@@ -21,10 +22,15 @@ describe('folder growth', () => {
   it('reports the folder as it grows, and its final totals when stopped', async () => {
     const dir = await tempDir('inswarm-growth-watch');
     const seen: [number, number][] = [];
+    // As gphoto2 saves: a temp file in the folder, renamed to its name once complete.
+    const save = async (name: string, bytes: number) => {
+      await writeFile(join(dir, 'tmpfileQ1w2E3'), Buffer.alloc(bytes));
+      await rename(join(dir, 'tmpfileQ1w2E3'), join(dir, name));
+    };
     const watch = watchFolderGrowth(dir, (files, bytes) => seen.push([files, bytes]), 20);
-    await writeFile(join(dir, 'a.jpg'), Buffer.alloc(100));
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await writeFile(join(dir, 'b.jpg'), Buffer.alloc(50));
+    await save('a.jpg', 100);
+    await eventually(async () => seen.some(([files]) => files === 1), 10_000, 'a count with the first file');
+    await save('b.jpg', 50);
     await watch.stop();
     expect(seen).toContainEqual([1, 100]);
     expect(seen[seen.length - 1]).toEqual([2, 150]);

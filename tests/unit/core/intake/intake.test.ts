@@ -201,6 +201,19 @@ describe('progress', () => {
     meter.bytes(10); // within the interval: not reported
     expect(seen.length).toBe(before);
   });
+
+  test('a count from outside (a download folder) is capped at the planned totals', () => {
+    let t = 0;
+    const seen: ImportProgress[] = [];
+    const meter = new ProgressMeter(() => t, (p) => seen.push(p));
+    meter.phase('downloading', 2, 2048);
+    t = 1000;
+    meter.set(1, 1024);
+    expect(seen.at(-1)).toMatchObject({ phase: 'downloading', filesDone: 1, bytesDone: 1024 });
+    t = 2000;
+    meter.set(5, 9000); // files a cancelled run left there as well
+    expect(seen.at(-1)).toMatchObject({ filesDone: 2, filesTotal: 2, bytesDone: 2048, bytesTotal: 2048, etaSeconds: 0 });
+  });
 });
 
 describe('watcher', () => {
@@ -267,6 +280,17 @@ describe('watcher', () => {
     expect(watcher.sources().map((s) => s.name)).toEqual(['CARD', 'SAMSUNG SAMSUNG Android R58M12345']);
     // Without its mount, the same phone is a camera like any other.
     expect(withoutMtpMounted([{ model: 'Samsung Galaxy models (MTP)', port: 'usb:002,011', serial: 'R58M12345' }], [])).toHaveLength(1);
+
+    // gphoto2 sees a phone before gvfs has mounted it: a camera is offered only once two checks
+    // in a row have seen it, and by then the mount is there.
+    const pixel = { model: 'Google Pixel (MTP)', port: 'usb:002,015', serial: '3A1B0C' };
+    attached = [pixel];
+    await watcher.check();
+    await mkdir(join(gvfs, 'mtp:host=Google_Pixel_8_3A1B0C', 'Internal shared storage', 'DCIM'), { recursive: true });
+    await watcher.check();
+    await watcher.check();
+    expect(added.map((s) => s.kind)).toEqual(['volume', 'mtp', 'ptp', 'mtp']);
+    expect(added[3]!.name).toBe('Google Pixel 8 3A1B0C');
   });
 });
 
