@@ -175,6 +175,8 @@ export interface ImportSourceView {
   /** Files not imported from this source before (PTP cameras: 0, counted when imported). */
   readonly newFiles: number;
   readonly newBytes: number;
+  /** PTP cameras only: false until an import has listed the camera, so the counts above are 0. */
+  readonly counted?: boolean;
 }
 export interface ToolHintView {
   readonly tool: string;

@@ -350,7 +350,7 @@ describe('import API', () => {
         return bus.attached ? [{ model: 'Directory Browse', port: `disk:${cam}`, serial: '00008030-001A2B3C' }] : [];
       },
     };
-    const { node, events } = await setup({ usb });
+    const { node, events, ok } = await setup({ usb });
     const doneFor = (name: string) => events.filter((m) => m.event === 'import:done' && (m.payload as ImportOutcomeView).name === name).map((m) => m.payload as ImportOutcomeView);
     const sourceEvents = (event: string) => events.filter((m) => m.event === event && (m.payload as { kind: string }).kind === 'ptp').map((m) => m.payload as { root: string; name: string });
     node.intake.watch();
@@ -367,6 +367,9 @@ describe('import API', () => {
     expect(downloading[0]?.payload).toMatchObject({ name: 'Directory Browse', progress: { phase: 'downloading', filesTotal: 1, bytesTotal: expect.any(Number) } });
     expect(await sha(join(node.intake.library(), '2024/09/01/IMG_7001.JPG'))).toBe(await sha(join(cam, 'DCIM/100TEST/IMG_7001.JPG')));
     expect(await readdir(join(node.intake.library(), STAGING_DIR))).toEqual([]);
+    // Its counts come from that import's listing; before it, the view said they come with an import.
+    const camera = (await ok('importSources')).sources.find((x) => x.kind === 'ptp');
+    expect(camera).toMatchObject({ id: 'ptp-Directory-Browse-00008030-001A2B3C', photos: 1, videos: 0, newFiles: 0, newBytes: 0, counted: true });
 
     bus.attached = false;
     await eventually(async () => sourceEvents('source:removed').length === 1, 15_000, 'source:removed for the camera');

@@ -21,9 +21,9 @@ export const IMPORT_THUMB_CACHE_MAX = 600;
 
 const n = (count: number, one: string, many: string = `${one}s`): string => `${count.toLocaleString('en')} ${count === 1 ? one : many}`;
 
-/** "120 photos, 4 videos · 12 new (48 MB)"; a PTP camera is counted only when imported. */
+/** "120 photos, 4 videos · 12 new (48 MB)"; a PTP camera is counted only once an import has listed it. */
 export function sourceCounts(s: ImportSourceView): string {
-  if (s.kind === 'ptp') return 'Camera over USB (PTP): its photos are counted while importing';
+  if (s.kind === 'ptp' && s.counted !== true) return 'Camera over USB (PTP): its photos are counted while importing';
   const fresh = s.newFiles === 0 ? 'nothing new' : `${s.newFiles.toLocaleString('en')} new (${formatBytes(s.newBytes)})`;
   return `${n(s.photos, 'photo')}, ${n(s.videos, 'video')} · ${fresh}`;
 }

@@ -144,9 +144,23 @@ export function sameSizeInKb(bytes: number, kb: number): boolean {
   return Math.ceil(bytes / 1024) === kb;
 }
 
+export interface DownloadResult {
+  /** Photos and videos in the camera's DCIM folders. */
+  readonly listed: number;
+  /** Of those, the ones asked for. */
+  readonly downloaded: number;
+  /** The listed photos and videos themselves (what the camera's counts are made of). */
+  readonly media: readonly PtpFile[];
+}
+
 export interface DownloadOptions extends Gphoto2Options {
   /** Told, once the camera is listed, how many files (and about how many bytes) will be downloaded. */
   readonly onPlan?: (files: number, bytes: number) => void;
+}
+
+/** True when `known` (the sizes imported before, by camera path) holds this path at this listed size. */
+export function isKnownFile(known: ReadonlyMap<string, readonly number[]>, path: string, sizeKb: number): boolean {
+  return (known.get(path) ?? []).some((bytes) => sameSizeInKb(bytes, sizeKb));
 }
 
 /** True for a camera path inside a DCIM folder: what an import reads from a card or a mount too. */
@@ -165,7 +179,7 @@ export async function downloadNew(
   dir: string,
   isKnown: (path: string, sizeKb: number) => boolean,
   options: DownloadOptions & { readonly maxNumber?: number } = {},
-): Promise<{ listed: number; downloaded: number }> {
+): Promise<DownloadResult> {
   const files = (await listFiles(camera, options)).filter((f) => f.kind !== null && inDcim(f.path));
   const fresh = files.filter((f) => f.sizeKb === null || !isKnown(f.path, f.sizeKb));
   options.onPlan?.(fresh.length, fresh.reduce((sum, f) => sum + (f.sizeKb ?? 0) * 1024, 0));
@@ -181,7 +195,7 @@ export async function downloadNew(
     // A path argument (it has a '.') is taken as a file's path rather than a number.
     await gphoto2([...cameraArgs(camera), ...byPath.slice(i, i + MAX_PATHS_PER_RUN).flatMap((f) => ['--get-file', `/${f.path}`]), ...saveArgs(dir)], run);
   }
-  return { listed: files.length, downloaded: fresh.length };
+  return { listed: files.length, downloaded: fresh.length, media: files };
 }
 
 /**
@@ -196,8 +210,8 @@ export async function downloadForImport(
   mode: 'new' | 'all',
   known: ReadonlyMap<string, readonly number[]>,
   options: DownloadOptions = {},
-): Promise<{ listed: number; downloaded: number }> {
-  const isKnown = mode === 'all' ? () => false : (path: string, kb: number) => (known.get(path) ?? []).some((bytes) => sameSizeInKb(bytes, kb));
+): Promise<DownloadResult> {
+  const isKnown = mode === 'all' ? () => false : (path: string, kb: number) => isKnownFile(known, path, kb);
   try {
     return await downloadNew(camera, dir, isKnown, options);
   } catch (err) {

@@ -11,7 +11,7 @@ import type { CoreEvents, EventBus } from '../events.js';
 import { fromFsError, InswarmError, isInswarmError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { watchFolderGrowth } from './folder-growth.js';
-import { downloadForImport } from './gphoto2.js';
+import { downloadForImport, isKnownFile, type DownloadResult, type PtpFile } from './gphoto2.js';
 import { Importer, STAGING_DIR, type ImporterParts, type ImportSummary } from './importer.js';
 import { IntakeStore, knownKey } from './intake-store.js';
 import type { SourceFile } from './media.js';
@@ -88,6 +88,11 @@ export class Intake {
   private readonly cameras: FindCameras;
   /** True while files are downloaded from a PTP camera: gphoto2 is not asked to list cameras then. */
   private downloading = false;
+  /**
+   * A PTP camera's counts from the listing its last import made, by source ID, until it is
+   * unplugged: listing a phone takes seconds to minutes over USB and may not run beside an import.
+   */
+  private readonly cameraCounts = new Map<string, Pick<SourceView, 'photos' | 'videos' | 'bytes' | 'newFiles' | 'newBytes' | 'counted'>>();
 
   constructor(private readonly parts: IntakeParts) {
     this.now = parts.now ?? Date.now;
@@ -128,7 +133,7 @@ export class Intake {
   async state(): Promise<IntakeState> {
     const listed = await listSources({ roots: this.parts.roots, ledger: this.parts.ledger, cameras: this.cameras });
     return {
-      sources: listed.map(({ camera: _camera, ...s }) => s),
+      sources: listed.map(({ camera: _camera, ...s }) => (s.kind === 'ptp' ? { ...s, ...this.cameraCounts.get(s.id) } : s)),
       hints: await toolHints(),
       library: this.library(),
       running: this.running(),
@@ -225,6 +230,7 @@ export class Intake {
       },
       onRemoved: (s) => {
         forget(s.root);
+        this.cameraCounts.delete(s.root);
         const queued = this.autoQueue.indexOf(s.root);
         if (queued !== -1) this.autoQueue.splice(queued, 1);
         this.parts.events.emit('source:removed', { root: s.root, kind: s.kind, name: s.name });
@@ -291,6 +297,7 @@ export class Intake {
       const importer = this.importer(library);
       let ref = resolved.ref;
       let staged: string | null = null;
+      let listing: DownloadResult | null = null;
       if (resolved.ptp !== undefined) {
         staged = join(library, STAGING_DIR, ref.id);
         await mkdir(staged, { recursive: true });
@@ -300,7 +307,7 @@ export class Intake {
         const folder = staged;
         this.downloading = true;
         try {
-          await downloadForImport(resolved.ptp, staged, options.mode ?? 'new', this.store.knownSizes(ref.id), {
+          listing = await downloadForImport(resolved.ptp, staged, options.mode ?? 'new', this.store.knownSizes(ref.id), {
             signal,
             onPlan: (files, bytes) => {
               meter.phase('downloading', files, bytes);
@@ -321,6 +328,7 @@ export class Intake {
         onProgress: (p) => this.emitProgress(run, p, false),
       });
       if (staged !== null && summary.stopped === null) await rm(staged, { recursive: true, force: true });
+      if (listing !== null) this.cameraCounts.set(run.source, cameraCounts(listing.media, this.store.knownSizes(run.source)));
       outcome = { source: run.source, name: run.name, at: this.now(), summary, cancelled: false, error: null };
     } catch (err) {
       const cancelled = signal.aborted;
@@ -396,5 +404,19 @@ function ledgerRecord(o: ImportOutcome, detail: string | null): { [key: string]:
     stopped: s?.stopped ?? null,
     cancelled: o.cancelled,
     error: o.error === null ? null : (detail ?? o.error.message),
+  };
+}
+
+/** A camera's counts from its listing: what is new is what the imports so far have not brought in. */
+function cameraCounts(media: readonly PtpFile[], known: ReadonlyMap<string, readonly number[]>): Pick<SourceView, 'photos' | 'videos' | 'bytes' | 'newFiles' | 'newBytes' | 'counted'> {
+  const bytesOf = (f: PtpFile) => (f.sizeKb ?? 0) * 1024;
+  const fresh = media.filter((f) => f.sizeKb === null || !isKnownFile(known, f.path, f.sizeKb));
+  return {
+    photos: media.filter((f) => f.kind === 'photo').length,
+    videos: media.filter((f) => f.kind === 'video').length,
+    bytes: media.reduce((sum, f) => sum + bytesOf(f), 0),
+    newFiles: fresh.length,
+    newBytes: fresh.reduce((sum, f) => sum + bytesOf(f), 0),
+    counted: true,
   };
 }

@@ -38,6 +38,8 @@ export interface SourceView {
   readonly newBytes: number;
   /** For PTP: the camera gphoto2 names. */
   readonly camera?: PtpCamera;
+  /** For PTP: false until the counts come from a listing of the camera (an import's). */
+  readonly counted?: boolean;
 }
 
 export interface ToolHint {
@@ -161,7 +163,7 @@ export async function listSources(options: { roots?: SourceRoots; ledger?: Ledge
   const mtpRoots = views.filter((v) => v.kind === 'mtp').map((v) => v.root!);
   for (const camera of cameras === null ? [] : withoutMtpMounted(await cameras(), mtpRoots)) {
     // Counting a PTP camera's files means listing them over USB, which can take minutes: not here.
-    views.push({ id: ptpSourceId(camera), name: camera.model, kind: 'ptp', root: null, photos: 0, videos: 0, bytes: 0, newFiles: 0, newBytes: 0, camera });
+    views.push({ id: ptpSourceId(camera), name: camera.model, kind: 'ptp', root: null, photos: 0, videos: 0, bytes: 0, newFiles: 0, newBytes: 0, camera, counted: false });
   }
   return views;
 }

@@ -64,6 +64,8 @@ describe('import words', () => {
     expect(sourceCounts({ ...base, kind: 'volume', photos: 1, videos: 2, newFiles: 0, newBytes: 0 })).toBe('1 photo, 2 videos · nothing new');
     expect(sourceCounts({ ...base, kind: 'mtp', photos: 1200, videos: 0, newFiles: 12, newBytes: 48_000_000 })).toBe('1,200 photos, 0 videos · 12 new (48 MB)');
     expect(sourceCounts({ ...base, kind: 'ptp', root: null, photos: 0, videos: 0, newFiles: 0, newBytes: 0 })).toMatch(/counted while importing/);
+    expect(sourceCounts({ ...base, kind: 'ptp', root: null, photos: 0, videos: 0, newFiles: 0, newBytes: 0, counted: false })).toMatch(/counted while importing/);
+    expect(sourceCounts({ ...base, kind: 'ptp', root: null, photos: 310, videos: 4, newFiles: 0, newBytes: 0, counted: true })).toBe('310 photos, 4 videos · nothing new');
     expect(toolHintLine({ tool: 'gphoto2', installed: false, hint: '…' })).toBe('Install gphoto2 to import from iPhones and cameras that connect as PTP cameras.');
     expect(toolHintLine({ tool: 'gphoto2', installed: true, hint: '' })).toBeNull();
   });
