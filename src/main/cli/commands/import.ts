@@ -1,9 +1,9 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { formatBytes } from '../../../shared/format.js';
-import { downloadForImport, type PtpCamera } from '../../core/intake/gphoto2.js';
+import { stageCamera } from '../../core/intake/camera-staging.js';
 import { IntakeStore } from '../../core/intake/intake-store.js';
-import { Importer, STAGING_DIR, type ImportSourceRef, type ImportSummary } from '../../core/intake/importer.js';
+import { Importer, type ImportSourceRef, type ImportSummary } from '../../core/intake/importer.js';
 import type { ImportProgress } from '../../core/intake/progress.js';
 import { LIBRARY_SETTING, libraryPath, resolveSource, sourceRoots } from '../../core/intake/resolve.js';
 import { listSources, toolHints } from '../../core/intake/sources.js';
@@ -83,17 +83,14 @@ async function importFrom({ values, dataDir, print, note }: CommandContext, sour
     });
     const json = values['json'] === true;
     const mode = values['all'] === true ? 'all' : 'new';
-    let source: { ref: ImportSourceRef; ptp?: PtpCamera } = await resolveSource(sourceArg, { roots: sourceRoots() });
-    let staged: string | null = null;
-    if (source.ptp !== undefined) {
-      staged = join(library, STAGING_DIR, source.ref.id);
-      await mkdir(staged, { recursive: true });
-      note(`Listing ${source.ref.name} with gphoto2…`);
-      await downloadForImport(source.ptp, staged, mode, new IntakeStore(node.ledger).knownSizes(source.ref.id), {
-        onPlan: (files, bytes) =>
-          note(files === 0 ? `Nothing new on ${source.ref.name}.` : `Downloading ${files} ${mode === 'new' ? 'new ' : ''}photos and videos (about ${formatBytes(bytes)}) from ${source.ref.name}…`),
-      });
-      source = { ref: { ...source.ref, root: staged, download: true } };
+    const resolved = await resolveSource(sourceArg, { roots: sourceRoots() });
+    let ref = resolved.ref;
+    if (resolved.ptp !== undefined) {
+      note(`Listing ${ref.name} with gphoto2…`);
+      const name = ref.name;
+      ({ ref } = await stageCamera(resolved.ptp, ref, library, mode, new IntakeStore(node.ledger).knownSizes(ref.id), {
+        onPlan: (files, bytes) => note(files === 0 ? `Nothing new on ${name}.` : `Downloading ${files} ${mode === 'new' ? 'new ' : ''}photos and videos (about ${formatBytes(bytes)}) from ${name}…`),
+      }));
     }
     let lastPrint = 0;
     const onProgress = (p: ImportProgress): void => {
@@ -103,10 +100,10 @@ async function importFrom({ values, dataDir, print, note }: CommandContext, sour
       lastPrint = t;
       note(progressLine(p));
     };
-    const summary = await importer.run(source.ref, { mode, onProgress });
-    if (staged !== null && summary.stopped === null) await rm(staged, { recursive: true, force: true });
+    const summary = await importer.run(ref, { mode, onProgress });
+    if (ref.download === true && summary.stopped === null) await rm(ref.root, { recursive: true, force: true });
     if (json) print(JSON.stringify(summary));
-    else for (const line of summaryLines(summary, source.ref)) print(line);
+    else for (const line of summaryLines(summary, ref)) print(line);
     for (const p of summary.problems) note(`unreadable: ${p.path}: ${p.reason}`);
     if (summary.waitingForDestination) note('No destination is set yet: the files are in the library, and sealing them into the backup waits until you set one ("inswarm dest import LINK"); the next "inswarm import" seals them.');
     if (summary.stopped !== null) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 /** Often enough for a moving bar, rare enough that walking a folder of thousands of files stays cheap. */
 export const FOLDER_GROWTH_INTERVAL_MS = 500;
-/** gphoto2 writes each file as "tmpfileXXXXXX" in its working folder and renames it when complete. */
+/** gphoto2 writes each file as "tmpfile" plus six random characters in its working folder, and renames it when complete. */
 const IN_PROGRESS = /^tmpfile/;
 
 /**

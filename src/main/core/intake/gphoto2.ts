@@ -158,9 +158,17 @@ export interface DownloadOptions extends Gphoto2Options {
   readonly onPlan?: (files: number, bytes: number) => void;
 }
 
-/** True when `known` (the sizes imported before, by camera path) holds this path at this listed size. */
-export function isKnownFile(known: ReadonlyMap<string, readonly number[]>, path: string, sizeKb: number): boolean {
-  return (known.get(path) ?? []).some((bytes) => sameSizeInKb(bytes, sizeKb));
+/**
+ * The files `known` (the sizes imported before, by camera path) does not hold at their path and
+ * listed size; a file listed without a size counts as new.
+ */
+export function freshFiles(files: readonly PtpFile[], known: ReadonlyMap<string, readonly number[]>): PtpFile[] {
+  return files.filter((f) => f.sizeKb === null || !(known.get(f.path) ?? []).some((bytes) => sameSizeInKb(bytes, f.sizeKb!)));
+}
+
+/** About how many bytes listed files hold (gphoto2 gives whole KiB). */
+export function listedBytes(files: readonly PtpFile[]): number {
+  return files.reduce((sum, f) => sum + (f.sizeKb ?? 0) * 1024, 0);
 }
 
 /** True for a camera path inside a DCIM folder: what an import reads from a card or a mount too. */
@@ -169,20 +177,20 @@ function inDcim(path: string): boolean {
 }
 
 /**
- * Downloads the photos and videos in the DCIM folders of `camera` (every storage) that `isKnown`
- * does not know, by camera path and listed size, into `dir`, laid out as the camera's folders:
+ * Downloads the photos and videos in the DCIM folders of `camera` (every storage) that `known`
+ * does not hold (freshFiles), into `dir`, laid out as the camera's folders:
  * what was imported before does not cross USB again, which for a phone's camera roll is most of
  * the time an import takes. Files that `dir` already holds (an earlier run stopped) are skipped.
  */
 export async function downloadNew(
   camera: PtpCamera,
   dir: string,
-  isKnown: (path: string, sizeKb: number) => boolean,
+  known: ReadonlyMap<string, readonly number[]>,
   options: DownloadOptions & { readonly maxNumber?: number } = {},
 ): Promise<DownloadResult> {
   const files = (await listFiles(camera, options)).filter((f) => f.kind !== null && inDcim(f.path));
-  const fresh = files.filter((f) => f.sizeKb === null || !isKnown(f.path, f.sizeKb));
-  options.onPlan?.(fresh.length, fresh.reduce((sum, f) => sum + (f.sizeKb ?? 0) * 1024, 0));
+  const fresh = freshFiles(files, known);
+  options.onPlan?.(fresh.length, listedBytes(fresh));
   const maxNumber = options.maxNumber ?? GPHOTO2_MAX_FILE_NUMBER;
   const run = { ...options, timeoutMs: options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS, cwd: dir };
   for (const ranges of fileRanges(fresh.filter((f) => f.number <= maxNumber).map((f) => f.number))) {
@@ -211,9 +219,8 @@ export async function downloadForImport(
   known: ReadonlyMap<string, readonly number[]>,
   options: DownloadOptions = {},
 ): Promise<DownloadResult> {
-  const isKnown = mode === 'all' ? () => false : (path: string, kb: number) => isKnownFile(known, path, kb);
   try {
-    return await downloadNew(camera, dir, isKnown, options);
+    return await downloadNew(camera, dir, mode === 'all' ? new Map() : known, options);
   } catch (err) {
     if (options.signal?.aborted === true) throw err;
     throw new InswarmError('E_IO', `${camera.model} could not be read through gphoto2 (${(err as Error).message}). Check that it is unlocked, set to allow access to photos and still plugged in, then import again.`);

@@ -11,8 +11,9 @@ import type { CoreEvents, EventBus } from '../events.js';
 import { fromFsError, InswarmError, isInswarmError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { watchFolderGrowth } from './folder-growth.js';
-import { downloadForImport, isKnownFile, type DownloadResult, type PtpFile } from './gphoto2.js';
-import { Importer, STAGING_DIR, type ImporterParts, type ImportSummary } from './importer.js';
+import { cameraStagingDir, stageCamera } from './camera-staging.js';
+import { freshFiles, listedBytes, type DownloadResult, type PtpCamera, type PtpFile } from './gphoto2.js';
+import { Importer, type ImporterParts, type ImportSourceRef, type ImportSummary } from './importer.js';
 import { IntakeStore, knownKey } from './intake-store.js';
 import type { SourceFile } from './media.js';
 import { ProgressMeter, type ImportProgress } from './progress.js';
@@ -296,38 +297,15 @@ export class Intake {
       const library = this.library();
       const importer = this.importer(library);
       let ref = resolved.ref;
-      let staged: string | null = null;
       let listing: DownloadResult | null = null;
-      if (resolved.ptp !== undefined) {
-        staged = join(library, STAGING_DIR, ref.id);
-        await mkdir(staged, { recursive: true });
-        // The download's progress is the folder's growth: gphoto2 tells nothing while it runs.
-        const meter = new ProgressMeter(this.now, (p) => this.emitProgress(run, p, false));
-        const growth: { watch: { stop(): Promise<void> } | null } = { watch: null };
-        const folder = staged;
-        this.downloading = true;
-        try {
-          listing = await downloadForImport(resolved.ptp, staged, options.mode ?? 'new', this.store.knownSizes(ref.id), {
-            signal,
-            onPlan: (files, bytes) => {
-              meter.phase('downloading', files, bytes);
-              growth.watch = watchFolderGrowth(folder, (done, doneBytes) => meter.set(done, doneBytes));
-            },
-          });
-        } finally {
-          this.downloading = false;
-          await growth.watch?.stop();
-        }
-        signal.throwIfAborted();
-        ref = { ...ref, root: staged, download: true };
-      }
+      if (resolved.ptp !== undefined) ({ ref, listing } = await this.downloadCamera(run, resolved.ptp, library, options.mode ?? 'new'));
       const summary = await importer.run(ref, {
         mode: options.mode ?? 'new',
         ...(options.only === undefined ? {} : { only: options.only }),
         signal,
         onProgress: (p) => this.emitProgress(run, p, false),
       });
-      if (staged !== null && summary.stopped === null) await rm(staged, { recursive: true, force: true });
+      if (ref.download === true && summary.stopped === null) await rm(ref.root, { recursive: true, force: true });
       if (listing !== null) this.cameraCounts.set(run.source, cameraCounts(listing.media, this.store.knownSizes(run.source)));
       outcome = { source: run.source, name: run.name, at: this.now(), summary, cancelled: false, error: null };
     } catch (err) {
@@ -344,6 +322,30 @@ export class Intake {
       // Items copied before a cancel or an error still go into the backup.
       if (outcome.summary === null) void this.sealIfReady();
       this.startQueued();
+    }
+  }
+
+  /**
+   * Downloads what the import needs from a PTP camera (stageCamera), with the download's progress
+   * as a phase of its own: the download folder's growth, since gphoto2 tells nothing while it runs.
+   */
+  private async downloadCamera(run: Running, camera: PtpCamera, library: string, mode: 'new' | 'all'): Promise<{ ref: ImportSourceRef; listing: DownloadResult }> {
+    const meter = new ProgressMeter(this.now, (p) => this.emitProgress(run, p, false));
+    const growth: { watch: { stop(): Promise<void> } | null } = { watch: null };
+    this.downloading = true;
+    try {
+      const staged = await stageCamera(camera, { id: run.source, name: run.name, root: '' }, library, mode, this.store.knownSizes(run.source), {
+        signal: run.controller.signal,
+        onPlan: (files, bytes) => {
+          meter.phase('downloading', files, bytes);
+          growth.watch = watchFolderGrowth(cameraStagingDir(library, run.source), (done, doneBytes) => meter.set(done, doneBytes));
+        },
+      });
+      run.controller.signal.throwIfAborted();
+      return staged;
+    } finally {
+      this.downloading = false;
+      await growth.watch?.stop();
     }
   }
 
@@ -409,14 +411,13 @@ function ledgerRecord(o: ImportOutcome, detail: string | null): { [key: string]:
 
 /** A camera's counts from its listing: what is new is what the imports so far have not brought in. */
 function cameraCounts(media: readonly PtpFile[], known: ReadonlyMap<string, readonly number[]>): Pick<SourceView, 'photos' | 'videos' | 'bytes' | 'newFiles' | 'newBytes' | 'counted'> {
-  const bytesOf = (f: PtpFile) => (f.sizeKb ?? 0) * 1024;
-  const fresh = media.filter((f) => f.sizeKb === null || !isKnownFile(known, f.path, f.sizeKb));
+  const fresh = freshFiles(media, known);
   return {
     photos: media.filter((f) => f.kind === 'photo').length,
     videos: media.filter((f) => f.kind === 'video').length,
-    bytes: media.reduce((sum, f) => sum + bytesOf(f), 0),
+    bytes: listedBytes(media),
     newFiles: fresh.length,
-    newBytes: fresh.reduce((sum, f) => sum + bytesOf(f), 0),
+    newBytes: listedBytes(fresh),
     counted: true,
   };
 }
