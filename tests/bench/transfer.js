@@ -33,6 +33,8 @@ const WRITE_CHUNK = 8 * MiB;
 const ADD_BATCH = 400;
 /** How long a node may take to say it listens. */
 const START_TIMEOUT_MS = 30_000;
+/** How long a stopping node's event tap may take to send its last batch. */
+const FLUSH_TIMEOUT_MS = 5_000;
 /** A placement slower than this (bytes/s) is taken as stuck rather than slow. */
 const STUCK_BYTES_PER_SEC = 2e6;
 
@@ -144,6 +146,17 @@ async function startNode(dataDir, label, args, events) {
     return status;
   });
   node.stop = async () => {
+    // The tap's last batch first: a node stopped with events still queued would lose them.
+    if (events.length > 0 && !node.exited && child.connected) {
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, FLUSH_TIMEOUT_MS);
+        flushed = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        child.send({ flush: true }, (err) => err && resolve());
+      });
+    }
     if (!node.exited) child.kill('SIGTERM');
     await exit;
     try {
@@ -172,8 +185,11 @@ async function startNode(dataDir, label, args, events) {
       if (node.exited) w.fail(new Error(`${label} has exited: ${node.stderr.trim()}`));
       else w.check();
     });
+  // The tap sends batches of events; {flushed} answers a flush request (see node.stop).
+  let flushed = null;
   child.on('message', (message) => {
-    node.events.push(message);
+    if (message?.flushed === true) return flushed?.();
+    node.events.push(...message);
     for (const w of node.waiters) w.check();
   });
   child.stderr.on('data', (chunk) => {

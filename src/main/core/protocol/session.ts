@@ -18,8 +18,13 @@ import {
 
 /** A peer must say hello within this time, or the session ends (a stalled or foreign peer). */
 export const HELLO_TIMEOUT_MS = 10_000;
-/** Transfers one peer may have open towards us at once; more offers are declined as busy. */
-export const MAX_INBOUND_TRANSFERS = 4;
+/**
+ * Transfers one peer may have open towards us at once; more offers are declined as busy. Small
+ * blobs spend most of their time in round trips and fsyncs, so it takes about this many at once
+ * to keep a LAN link busy with 1 MB photos (4 left it idle a third of the time, measured with
+ * `npm run bench -- transfer`); the origin keeps large blobs to one or two at once by bytes.
+ */
+export const MAX_INBOUND_TRANSFERS = 16;
 /** Offers a peer may make in a row that end in a decline before we stop listening to it. */
 export const MAX_DECLINED_OFFERS_BURST = 256;
 /** How long an origin waits for an answer to offer/commit/release before giving up on the peer. */

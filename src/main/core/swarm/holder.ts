@@ -17,6 +17,7 @@ import type { BlobStore } from '../store/blob-store.js';
 import type { EventBus } from '../events.js';
 import type { Caps, Volume } from './caps.js';
 import type { TokenBucket } from './token-bucket.js';
+import { WriteBehind, WriteBudget } from '../store/write-behind.js';
 
 const READ_SIZE = 1024 * 1024;
 /**
@@ -41,8 +42,13 @@ export interface HolderParts {
 
 /** Blobs at least this large are hashed on a worker thread (a worker costs ~30 ms to start). */
 const PARALLEL_HASH_MIN_BYTES = 16 * 1024 * 1024;
-/** Bytes received but not yet written that may queue before onData waits for the disk. */
-const WRITE_BEHIND_BYTES = 4 * 1024 * 1024;
+/**
+ * Worker threads hashing at once, across links: a second core is all they can win, and each one
+ * costs memory. Large blobs beyond these are hashed inline, as small ones are.
+ */
+export const MAX_PARALLEL_HASHERS = 2;
+/** Bytes received but not yet written, across transfers, before receiving waits for the disk. */
+export const WRITE_BEHIND_BYTES = 8 * 1024 * 1024;
 
 /** SHA-256 of an incoming blob: inline for small blobs, on a worker for large ones. */
 interface BlobHasher {
@@ -51,11 +57,7 @@ interface BlobHasher {
   abort(): Promise<void>;
 }
 
-function makeHasher(size: number): BlobHasher {
-  if (size >= PARALLEL_HASH_MIN_BYTES) {
-    const worker = new ParallelSha256();
-    return { update: (bytes) => worker.update([bytes]), digest: () => worker.digest(), abort: () => worker.abort() };
-  }
+function inlineHasher(): BlobHasher {
   const hash: Hash = createHash('sha256');
   return {
     update: async (bytes) => void hash.update(bytes),
@@ -67,13 +69,9 @@ function makeHasher(size: number): BlobHasher {
 interface Receiving {
   handle: FileHandle;
   hash: BlobHasher;
-  /** Writes in order, one behind the network: receiving and writing overlap. */
-  writes: Promise<void>;
-  queuedBytes: number;
-  writeError: unknown;
+  /** Writes in order, behind the network: receiving and writing overlap. */
+  file: WriteBehind;
   received: number;
-  /** Bytes whose write has completed: on disk, so already outside the volume's free space. */
-  written: number;
   size: number;
   originId: string;
   until: number;
@@ -81,13 +79,15 @@ interface Receiving {
 
 /** Lets queued writes finish (so the partial file is as long as it can be), stops the hasher, closes. */
 async function closeReceiving(r: Receiving): Promise<void> {
-  await r.writes;
+  await r.file.flushed().catch(() => undefined);
   await r.hash.abort().catch(() => undefined);
   await r.handle.close().catch(() => undefined);
 }
 
 export class Holder implements SessionHandler {
   private readonly receiving = new Map<string, Receiving>();
+  private readonly writeBudget = new WriteBudget(WRITE_BEHIND_BYTES);
+  private parallelHashers = 0;
 
   constructor(private readonly parts: HolderParts) {}
 
@@ -139,7 +139,7 @@ export class Holder implements SessionHandler {
     // crossing the floor. Counting every transfer in full instead made a holder busy with several
     // receives decline "full" with room to spare, and origins then leave it alone for a while.
     const receivingBefore = ledger.receivingHeld();
-    const writtenBefore = new Map([...this.receiving].map(([blobId, r]) => [blobId, r.written]));
+    const writtenBefore = new Map([...this.receiving].map(([blobId, r]) => [blobId, r.file.writtenBytes]));
     const volume = await this.parts.volume();
     const toArrive = new Map<string, number>();
     for (const r of [...receivingBefore, ...ledger.receivingHeld()]) toArrive.set(r.blobId, r.size - Math.min(r.size, writtenBefore.get(r.blobId) ?? 0));
@@ -164,7 +164,7 @@ export class Holder implements SessionHandler {
     });
     try {
       const handle = await this.createPart(ticket.blobId);
-      this.receiving.set(ticket.blobId, { handle, hash: makeHasher(ticket.size), writes: Promise.resolve(), queuedBytes: 0, writeError: null, received: 0, written: 0, size: ticket.size, originId: ticket.origin, until });
+      this.receiving.set(ticket.blobId, { handle, hash: this.hasher(ticket.size), file: new WriteBehind(handle, 0, this.writeBudget), received: 0, size: ticket.size, originId: ticket.origin, until });
     } catch (err) {
       ledger.deleteHeld(ticket.blobId);
       throw err;
@@ -179,23 +179,7 @@ export class Holder implements SessionHandler {
     if (offset !== r.received) throw new ProtocolError('E_PROTO_STATE', `data at ${offset}, expected ${r.received}`);
     // The donor's download cap, shared by all links: the session is paused while we wait here.
     await this.parts.download.take(bytes.length);
-    if (r.writeError !== null) throw r.writeError;
-    if (r.queuedBytes > WRITE_BEHIND_BYTES) await r.writes;
-    r.queuedBytes += bytes.length;
-    r.writes = r.writes.then(async () => {
-      try {
-        let written = 0;
-        while (written < bytes.length) {
-          const { bytesWritten } = await r.handle.write(bytes, written, bytes.length - written, offset + written);
-          written += bytesWritten;
-          r.written += bytesWritten;
-        }
-      } catch (err) {
-        r.writeError ??= err;
-      } finally {
-        r.queuedBytes -= bytes.length;
-      }
-    });
+    await r.file.write(bytes);
     await r.hash.update(bytes);
     r.received += bytes.length;
     this.parts.events.emit('held:progress', { blobId, received: r.received, size: r.size });
@@ -208,8 +192,7 @@ export class Holder implements SessionHandler {
     const part = this.partPath(blobId);
     try {
       if (r.received !== size || size !== r.size) throw new ProtocolError('E_PROTO_SIZE', `received ${r.received} bytes, the ticket says ${r.size}`);
-      await r.writes;
-      if (r.writeError !== null) throw r.writeError;
+      await r.file.flushed();
       const actual = await r.hash.digest();
       if (actual !== blobId) throw new ProtocolError('E_PROTO_HASH', `the bytes hash to ${actual.slice(0, 12)}…, not to the blob's ID: the copy was altered in transit`);
       await r.handle.sync();
@@ -300,7 +283,7 @@ export class Holder implements SessionHandler {
       return open(path, 'r+');
     });
     const have = Math.min((await stat(path)).size, size);
-    const hash = makeHasher(size);
+    const hash = this.hasher(size);
     const buffer = Buffer.allocUnsafe(READ_SIZE);
     let position = 0;
     while (position < have) {
@@ -310,7 +293,7 @@ export class Holder implements SessionHandler {
       position += bytesRead;
     }
     await handle.truncate(position);
-    this.receiving.set(blobId, { handle, hash, writes: Promise.resolve(), queuedBytes: 0, writeError: null, received: position, written: position, size, originId, until });
+    this.receiving.set(blobId, { handle, hash, file: new WriteBehind(handle, position, this.writeBudget), received: position, size, originId, until });
     this.parts.ledger.appendEvent('held:resumed', { blobId, offset: position, size });
     this.parts.events.emit('held:resumed', { blobId, offset: position, size });
     return position;
@@ -324,6 +307,28 @@ export class Holder implements SessionHandler {
     this.parts.ledger.transaction(() => {
       if (this.parts.ledger.getHeld(blobId)?.state === 'receiving') this.parts.ledger.deleteHeld(blobId);
     });
+  }
+
+  /** SHA-256 for a blob of `size`: on a worker for large blobs while fewer than MAX_PARALLEL_HASHERS run. */
+  private hasher(size: number): BlobHasher {
+    if (size < PARALLEL_HASH_MIN_BYTES || this.parallelHashers >= MAX_PARALLEL_HASHERS) return inlineHasher();
+    const worker = new ParallelSha256();
+    this.parallelHashers++;
+    let done = false;
+    const finished = () => {
+      if (!done) this.parallelHashers--;
+      done = true;
+    };
+    return {
+      update: (bytes) => worker.update([bytes]),
+      digest: () => worker.digest().finally(finished),
+      abort: () => worker.abort().finally(finished),
+    };
+  }
+
+  /** Workers hashing for transfers now, for tests. */
+  get parallelHashersRunning(): number {
+    return this.parallelHashers;
   }
 
   /** A new part file; incoming/ exists from reconcileIncoming(), and is made again only if it went. */

@@ -19,12 +19,20 @@ import type { TokenBucket } from './token-bucket.js';
 export const DATA_CHUNK_BYTES = 256 * 1024;
 /**
  * Transfers to one holder at once: small blobs are latency-bound (offer, data, commit are three
- * round trips plus the holder's fsyncs), so several in flight keep the link busy. Equal to the
+ * round trips plus the holder's fsyncs), so many in flight keep the link busy. Equal to the
  * holder's MAX_INBOUND_TRANSFERS, above which it answers busy.
  */
 export const MAX_OUTBOUND_PER_LINK = MAX_INBOUND_TRANSFERS;
-/** Transfers from this origin at once, across holders. */
-export const MAX_PLACEMENTS_IN_FLIGHT = 8;
+/**
+ * Another transfer starts on a link only while the bytes its transfers still have to send are
+ * below this: enough queued work to cover the round trips and commits of small blobs, while large
+ * ones go one after the other (the next starting as the last megabytes of the one before are
+ * sent, so the link does not idle through its commit) instead of sixteen side by side, each
+ * finishing sixteen times later and holding a reservation on the holder all that time.
+ */
+export const LINK_WINDOW_BYTES = 8 * 1024 * 1024;
+/** Transfers from this origin at once, across holders (each streaming one reads ahead a chunk). */
+export const MAX_PLACEMENTS_IN_FLIGHT = 32;
 /** Blobs looked at per placement pass. */
 const PASS_BATCH = 200;
 /** How often placement re-checks on its own (peers come and go; backoffs expire). */
@@ -66,6 +74,8 @@ export interface PlacementParts {
 export class Placement {
   private readonly active = new Map<string, Set<string>>(); // blobId → holders being sent to
   private readonly perPeer = new Map<string, number>();
+  /** Per holder: bytes its running transfers still have to send (see LINK_WINDOW_BYTES). */
+  private readonly unsent = new Map<string, number>();
   private readonly retryAt = new Map<string, number>(); // `${blobId}/${holder}` → time
   private readonly failures = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -164,7 +174,8 @@ export class Placement {
     const k = this.parts.caps().replicas;
     const now = this.parts.now();
     // Links that could take another transfer now; when none can, no blob needs a look.
-    const hasRoom = (p: PeerLink) => !p.session.isClosed && (this.perPeer.get(p.deviceId) ?? 0) < MAX_OUTBOUND_PER_LINK;
+    const hasRoom = (p: PeerLink) =>
+      !p.session.isClosed && (this.perPeer.get(p.deviceId) ?? 0) < MAX_OUTBOUND_PER_LINK && (this.unsent.get(p.deviceId) ?? 0) < LINK_WINDOW_BYTES;
     let open = this.parts.peers().filter(hasRoom);
     for (const blob of [...rows]) {
       if (open.length === 0 || this.inFlight >= MAX_PLACEMENTS_IN_FLIGHT) return false;
@@ -240,6 +251,19 @@ export class Placement {
     this.perPeer.set(peer.deviceId, (this.perPeer.get(peer.deviceId) ?? 0) + 1);
     this.inFlight++;
     let sent = 0;
+    // What this transfer still adds to the link's window: all of it until the holder names its
+    // resume offset, then less with every chunk, nothing once streamed (or given up).
+    let owed = blob.size;
+    this.unsent.set(peer.deviceId, (this.unsent.get(peer.deviceId) ?? 0) + owed);
+    const paid = (bytes: number) => {
+      const before = this.unsent.get(peer.deviceId) ?? 0;
+      const after = before - Math.min(bytes, owed);
+      owed -= Math.min(bytes, owed);
+      if (after > 0) this.unsent.set(peer.deviceId, after);
+      else this.unsent.delete(peer.deviceId);
+      // The link has room again: start the next transfer now, not when this one ends.
+      if (before >= LINK_WINDOW_BYTES && after < LINK_WINDOW_BYTES) this.schedule();
+    };
     try {
       const caps = this.parts.caps();
       const expires = Math.max(blob.createdAt + caps.retentionMs, this.parts.now() + 60_000);
@@ -270,8 +294,9 @@ export class Placement {
         }
         ledger.setPlacement(blob.blobId, peer.deviceId, 'sending', answer.offset);
       });
+      paid(answer.offset);
       const started = performance.now();
-      sent = await this.stream(blob, peer, answer.offset);
+      sent = await this.stream(blob, peer, answer.offset, paid);
       const receipt = await peer.session.commit(blob.blobId, blob.size);
       const custody = verifyCustodyReceipt(receipt, { expectedHolder: peer.deviceId, expectedBlobId: blob.blobId, now: this.parts.now() });
       const seconds = (performance.now() - started) / 1000;
@@ -295,6 +320,7 @@ export class Placement {
       ledger.setPlacement(blob.blobId, peer.deviceId, 'offered', sent);
       events.emit('placement:failed', { blobId: blob.blobId, holderId: peer.deviceId, error: (err as Error).message });
     } finally {
+      paid(owed);
       holders.delete(peer.deviceId);
       if (holders.size === 0) this.active.delete(blob.blobId);
       this.perPeer.set(peer.deviceId, (this.perPeer.get(peer.deviceId) ?? 1) - 1);
@@ -319,8 +345,8 @@ export class Placement {
     }
   }
 
-  /** Sends the blob from `offset`; returns the bytes sent. */
-  private async stream(blob: OutboxRow, peer: PeerLink, offset: number): Promise<number> {
+  /** Sends the blob from `offset`, telling `sent` of every chunk on the wire; returns the bytes sent. */
+  private async stream(blob: OutboxRow, peer: PeerLink, offset: number, sent: (bytes: number) => void): Promise<number> {
     if (offset < 0 || offset > blob.size) throw new Error(`the holder asked to resume at ${offset} of ${blob.size}`);
     const handle = await this.parts.store.openRead(blob.blobId);
     let position = offset;
@@ -341,6 +367,7 @@ export class Placement {
         next?.catch(() => undefined); // surfaced when awaited; never unhandled if we stop early
         await this.parts.upload.take(chunk.length);
         await peer.session.sendData(blob.blobId, position, chunk);
+        sent(chunk.length);
         position = after;
         const t = performance.now();
         if (t - lastProgress > 200 || position === blob.size) {

@@ -12,7 +12,7 @@ import { Ledger } from '../../../../src/main/core/ledger/ledger.js';
 import { signTicket, verifyCustodyReceipt } from '../../../../src/main/core/protocol/signed.js';
 import { BlobStore } from '../../../../src/main/core/store/blob-store.js';
 import { defaultCaps, volumeOf } from '../../../../src/main/core/swarm/caps.js';
-import { Holder } from '../../../../src/main/core/swarm/holder.js';
+import { Holder, MAX_PARALLEL_HASHERS } from '../../../../src/main/core/swarm/holder.js';
 import { TokenBucket } from '../../../../src/main/core/swarm/token-bucket.js';
 import { tempDir } from '../../../helpers/tmp.js';
 
@@ -116,5 +116,40 @@ describe('holder commit', () => {
     expect(await store.has(blobId)).toBe(false);
     expect(await readdir(incomingDir)).toEqual([]);
     expect(store.usage()).toEqual({ files: 0, bytes: 0 });
+  });
+});
+
+describe('holder receiving many at once', () => {
+  it(`hashes large blobs on at most ${MAX_PARALLEL_HASHERS} workers at once, the rest inline, and every hash is right`, async () => {
+    const { holder, store } = await makeHolder();
+    // Each one large enough for a worker (16 MiB and up); 100 MiB donated holds them all.
+    const blobs = Array.from({ length: MAX_PARALLEL_HASHERS + 1 }, () => blob(16 * 1024 * 1024 + 1));
+    for (const b of blobs) expect((await holder.onOffer(origin.deviceId, b.ticket)).accept).toBe(true);
+    expect(holder.parallelHashersRunning).toBe(MAX_PARALLEL_HASHERS);
+    // Interleaved, as frames of several transfers arrive on one link.
+    const CHUNK = 256 * 1024;
+    for (let at = 0; at < blobs[0]!.bytes.length; at += CHUNK) {
+      for (const b of blobs) await holder.onData(origin.deviceId, b.blobId, at, b.bytes.subarray(at, at + CHUNK));
+    }
+    for (const b of blobs) {
+      const receipt = await holder.onCommit(origin.deviceId, b.blobId, b.bytes.length);
+      verifyCustodyReceipt(receipt, { expectedHolder: holderId.deviceId, expectedBlobId: b.blobId, now: Date.now() });
+      // Not toEqual: comparing 16 MiB key by key would take the test runner's whole heap.
+      expect((await readFile(store.path(b.blobId))).equals(b.bytes)).toBe(true);
+    }
+    expect(holder.parallelHashersRunning).toBe(0);
+  });
+
+  it('a worker given up with its transfer is free for the next large blob', async () => {
+    const { holder } = await makeHolder();
+    const [first, second] = [blob(16 * 1024 * 1024), blob(16 * 1024 * 1024)];
+    await holder.onOffer(origin.deviceId, first.ticket);
+    expect(holder.parallelHashersRunning).toBe(1);
+    await holder.onAbandon(origin.deviceId, first.blobId, 'cancelled by the origin');
+    expect(holder.parallelHashersRunning).toBe(0);
+    await holder.onOffer(origin.deviceId, second.ticket);
+    expect(holder.parallelHashersRunning).toBe(1);
+    await holder.onAbandon(origin.deviceId, second.blobId, 'the link closed');
+    expect(holder.parallelHashersRunning).toBe(0);
   });
 });
