@@ -96,6 +96,11 @@ export function dialLink(identity: DeviceIdentity, address: PeerAddress, expecte
         // Blobs are age ciphertext: incompressible.
         perMessageDeflate: false,
         followRedirects: false,
+        // A zero masking key, so ws sends our frames as they are instead of copying and XOR-ing
+        // every byte into a new buffer. Masking keeps script in a browser from steering the bytes
+        // a plain-text proxy sees (RFC 6455, 10.3); here no script writes frames and only TLS
+        // bytes cross the network, which no proxy can read.
+        generateMask: (mask: Buffer) => void mask.fill(0),
       });
       const onWsError = (err: Error) => fail(failedError(who, where, err.message, err));
       const onWsClose = () => fail(failedError(who, where, 'the connection closed during the WebSocket handshake'));

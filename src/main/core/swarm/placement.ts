@@ -18,6 +18,12 @@ import type { TokenBucket } from './token-bucket.js';
 /** Bytes per data frame: large enough for throughput, small enough that caps and progress stay fine-grained. */
 export const DATA_CHUNK_BYTES = 256 * 1024;
 /**
+ * Bytes read from the blob file at once, sent as several frames: a 1 MB photo is one read, not
+ * four (each read is a trip through libuv's thread pool, which costs more than the bytes on a busy
+ * 2-core laptop). With the block read ahead, a streaming transfer holds at most two.
+ */
+const READ_BLOCK_BYTES = 4 * DATA_CHUNK_BYTES;
+/**
  * Transfers to one holder at once: small blobs are latency-bound (offer, data, commit are three
  * round trips plus the holder's fsyncs), so many in flight keep the link busy. Equal to the
  * holder's MAX_INBOUND_TRANSFERS, above which it answers busy.
@@ -351,9 +357,9 @@ export class Placement {
     const handle = await this.parts.store.openRead(blob.blobId);
     let position = offset;
     let lastProgress = 0;
-    // Read the next chunk while the current one is sent: disk and link work at the same time.
+    // Read a block ahead while the one before is sent: disk and link work at the same time.
     const readAt = async (at: number): Promise<Buffer> => {
-      const buffer = Buffer.allocUnsafe(Math.min(DATA_CHUNK_BYTES, blob.size - at));
+      const buffer = Buffer.allocUnsafe(Math.min(READ_BLOCK_BYTES, blob.size - at));
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
       if (bytesRead === 0) throw new Error('the blob file is shorter than recorded');
       return buffer.subarray(0, bytesRead);
@@ -361,18 +367,21 @@ export class Placement {
     try {
       let next = position < blob.size ? readAt(position) : null;
       while (next !== null) {
-        const chunk = await next;
-        const after = position + chunk.length;
+        const block = await next;
+        const after = position + block.length;
         next = after < blob.size ? readAt(after) : null;
         next?.catch(() => undefined); // surfaced when awaited; never unhandled if we stop early
-        await this.parts.upload.take(chunk.length);
-        await peer.session.sendData(blob.blobId, position, chunk);
-        sent(chunk.length);
-        position = after;
-        const t = performance.now();
-        if (t - lastProgress > 200 || position === blob.size) {
-          lastProgress = t;
-          this.parts.events.emit('placement:progress', { blobId: blob.blobId, holderId: peer.deviceId, sent: position, size: blob.size });
+        for (let at = 0; at < block.length; at += DATA_CHUNK_BYTES) {
+          const chunk = block.subarray(at, at + DATA_CHUNK_BYTES);
+          await this.parts.upload.take(chunk.length);
+          await peer.session.sendData(blob.blobId, position, chunk);
+          sent(chunk.length);
+          position += chunk.length;
+          const t = performance.now();
+          if (t - lastProgress > 200 || position === blob.size) {
+            lastProgress = t;
+            this.parts.events.emit('placement:progress', { blobId: blob.blobId, holderId: peer.deviceId, sent: position, size: blob.size });
+          }
         }
       }
     } finally {
