@@ -148,8 +148,8 @@ export const LEDGER_SQL = {
   heldPageFirst: `SELECT ${HELD_COLUMNS} FROM held ORDER BY received_at DESC, blob_id DESC LIMIT @limit`,
   heldPageBefore: `SELECT ${HELD_COLUMNS} FROM held WHERE (received_at, blob_id) < (@receivedAt, @blobId)
     ORDER BY received_at DESC, blob_id DESC LIMIT @limit`,
-  heldBytesByOrigin: `SELECT coalesce(sum(size), 0) AS bytes FROM held
-    WHERE origin_id = @originId AND state IN (${inList(HELD_RESERVED_STATES)})`,
+  // Kept by triggers over the states in HELD_RESERVED_STATES (sql/006-held-origin-bytes.sql).
+  heldBytesByOrigin: `SELECT coalesce((SELECT bytes FROM held_origins WHERE origin_id = @originId), 0) AS bytes`,
   expiredHeld: `SELECT blob_id AS blobId FROM held
     WHERE state IN (${inList(HELD_RESERVED_STATES)}) AND expires_at <= @now LIMIT @limit`,
   // `+state` keeps the planner on the blob_id index: filtering through the state index would sort

@@ -112,23 +112,28 @@ describe('migrations', () => {
   });
 
   it('applies numbered files in order inside one transaction: a failing one leaves the ledger as it was', () => {
+    // Every shipped migration first (the ledger's statements need the schema they build), then
+    // test ones numbered after them.
     const migrations = join(dir, 'sql');
     mkdirSync(migrations);
-    copyFileSync(join(SQL_DIR, '001-initial.sql'), join(migrations, '001-initial.sql'));
+    const shipped = readdirSync(SQL_DIR).filter((n) => n.endsWith('.sql')).sort();
+    for (const name of shipped) copyFileSync(join(SQL_DIR, name), join(migrations, name));
     openLedger({ migrationsDir: migrations }).close();
+    const n = shipped.length;
+    const numbered = (k: number, what: string) => join(migrations, `${String(k).padStart(3, '0')}-${what}.sql`);
 
-    writeFileSync(join(migrations, '002-add-notes.sql'), 'CREATE TABLE notes (id INTEGER PRIMARY KEY) STRICT;\nTHIS IS NOT SQL;');
+    writeFileSync(numbered(n + 1, 'add-notes'), 'CREATE TABLE notes (id INTEGER PRIMARY KEY) STRICT;\nTHIS IS NOT SQL;');
     const err = errorOf(() => Ledger.open(file, { migrationsDir: migrations }));
     expect(isInswarmError(err, 'E_LEDGER')).toBe(true);
-    expect((err as Error).message).toMatch(/002-add-notes\.sql.*unchanged/);
+    expect((err as Error).message).toMatch(/add-notes\.sql.*unchanged/);
     let db = raw();
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(n);
     expect(db.prepare(`SELECT name FROM sqlite_schema WHERE name = 'notes'`).get()).toBeUndefined();
     db.close();
 
-    writeFileSync(join(migrations, '002-add-notes.sql'), 'CREATE TABLE notes (id INTEGER PRIMARY KEY) STRICT;');
-    writeFileSync(join(migrations, '003-add-note-text.sql'), 'ALTER TABLE notes ADD COLUMN body TEXT;');
-    expect(openLedger({ migrationsDir: migrations }).diagnostics().userVersion).toBe(3);
+    writeFileSync(numbered(n + 1, 'add-notes'), 'CREATE TABLE notes (id INTEGER PRIMARY KEY) STRICT;');
+    writeFileSync(numbered(n + 2, 'add-note-text'), 'ALTER TABLE notes ADD COLUMN body TEXT;');
+    expect(openLedger({ migrationsDir: migrations }).diagnostics().userVersion).toBe(n + 2);
     db = raw();
     expect(db.prepare(`SELECT name FROM pragma_table_info('notes')`).all()).toEqual([{ name: 'id' }, { name: 'body' }]);
     db.close();
@@ -391,6 +396,27 @@ describe('held blobs and running totals', () => {
     ledger.addHeld(held('d', { originId: 'o2', size: 80 }));
     expect(ledger.heldBytesByOrigin('o1')).toBe(30);
     expect(ledger.heldBytesByOrigin('nobody')).toBe(0);
+    // Kept by triggers: every change of state, origin or size, and a delete, moves the sum.
+    ledger.setHeldState(idOf('b'), 'held');
+    expect(ledger.heldBytesByOrigin('o1')).toBe(30);
+    ledger.setHeldState(idOf('a'), 'delivered');
+    expect(ledger.heldBytesByOrigin('o1')).toBe(20);
+    ledger.setHeldState(idOf('c'), 'delivering');
+    expect(ledger.heldBytesByOrigin('o1')).toBe(60);
+    ledger.deleteHeld(idOf('b'));
+    expect(ledger.heldBytesByOrigin('o1')).toBe(40);
+    const db = raw();
+    try {
+      db.prepare('UPDATE held SET size = 45 WHERE blob_id = ?').run(idOf('c')); // a hand-run fix
+      db.prepare("UPDATE held SET origin_id = 'o1' WHERE blob_id = ?").run(idOf('d'));
+    } finally {
+      db.close();
+    }
+    expect(ledger.heldBytesByOrigin('o1')).toBe(125);
+    expect(ledger.heldBytesByOrigin('o2')).toBe(0);
+    ledger.setHeldState(idOf('c'), 'expired');
+    ledger.setHeldState(idOf('d'), 'lost');
+    expect(ledger.heldBytesByOrigin('o1')).toBe(0);
   });
 
   it('pages the held list newest first, with ties on received_at broken by blob ID', () => {
