@@ -25,6 +25,26 @@ export const HELLO_TIMEOUT_MS = 10_000;
  * `npm run bench -- transfer`); the origin keeps large blobs to one or two at once by bytes.
  */
 export const MAX_INBOUND_TRANSFERS = 16;
+/**
+ * What a peer takes at once when its hello does not say (versions before the capability below
+ * accepted 4 per link and declined the rest as busy).
+ */
+export const UNANNOUNCED_INBOUND_TRANSFERS = 4;
+const TRANSFERS_CAPABILITY = /^transfers=([1-9][0-9]{0,3})$/;
+
+/** The hello capability that tells the peer how many transfers this side takes at once. */
+export function transfersCapability(): string {
+  return `transfers=${MAX_INBOUND_TRANSFERS}`;
+}
+
+/** How many transfers to run to a peer at once: what its hello announced, never more than ours. */
+export function peerTransferLimit(hello: Pick<HelloMessage, 'capabilities'>): number {
+  for (const capability of hello.capabilities) {
+    const m = TRANSFERS_CAPABILITY.exec(capability);
+    if (m !== null) return Math.min(Number(m[1]), MAX_INBOUND_TRANSFERS);
+  }
+  return UNANNOUNCED_INBOUND_TRANSFERS;
+}
 /** Offers a peer may make in a row that end in a decline before we stop listening to it. */
 export const MAX_DECLINED_OFFERS_BURST = 256;
 /** How long an origin waits for an answer to offer/commit/release before giving up on the peer. */

@@ -37,7 +37,9 @@ export class ParallelSha256 {
   constructor() {
     this.worker.on('message', (message: { free?: number; digest?: string }) => {
       if (message.digest !== undefined) {
-        this.digest_?.resolve(message.digest);
+        const waiter = this.digest_;
+        this.digest_ = null;
+        waiter?.resolve(message.digest);
         return;
       }
       if (message.free !== undefined) {
@@ -45,11 +47,17 @@ export class ParallelSha256 {
         this.slotWaiters.shift()?.();
       }
     });
-    this.worker.on('error', (err) => {
-      this.failure = err;
-      this.digest_?.reject(err);
-      for (const wake of this.slotWaiters.splice(0)) wake();
-    });
+    this.worker.on('error', (err) => this.fail(err));
+    // A worker that ends without answering (aborted, or killed) must not leave digest() waiting.
+    this.worker.on('exit', () => this.fail(new Error('the hashing worker stopped before the digest')));
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    const waiter = this.digest_;
+    this.digest_ = null;
+    waiter?.reject(this.failure);
+    for (const wake of this.slotWaiters.splice(0)) wake();
   }
 
   /** Queues bytes for hashing (copied into the ring); resolves once they are all queued. */
@@ -89,8 +97,9 @@ export class ParallelSha256 {
     return hex;
   }
 
-  /** Stops the worker without a digest (on failure paths). */
+  /** Stops the worker without a digest (on failure paths); a digest() still waiting rejects. */
   async abort(): Promise<void> {
+    this.fail(new Error('the hash was aborted'));
     await this.worker.terminate();
   }
 

@@ -37,6 +37,7 @@ export class WriteBudget {
 /** One file written in order from `start`: write() queues, flushed() waits for the disk. */
 export class WriteBehind {
   private pending: Uint8Array[] = [];
+  /** What the pending chunks are charged to the budget (see write()). */
   private pendingBytes = 0;
   private running: Promise<void> | null = null;
   private failure: unknown = null;
@@ -66,8 +67,12 @@ export class WriteBehind {
     if (this.failure !== null) throw this.failure;
     if (bytes.length === 0) return;
     this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
-    this.budget.take(bytes.length);
+    // A frame's bytes are a view into what the link read: until written, the whole of that buffer
+    // stays in memory. Charging it (not just the view) keeps a peer sending one-byte frames from
+    // pinning a socket buffer per byte of budget.
+    const charge = Math.max(bytes.byteLength, bytes.buffer.byteLength);
+    this.pendingBytes += charge;
+    this.budget.take(charge);
     if (this.running === null) this.running = this.drain();
   }
 
@@ -82,7 +87,7 @@ export class WriteBehind {
     await Promise.resolve();
     while (this.pending.length > 0) {
       const buffers = this.pending;
-      const bytes = this.pendingBytes;
+      const charged = this.pendingBytes;
       this.pending = [];
       this.pendingBytes = 0;
       try {
@@ -90,7 +95,7 @@ export class WriteBehind {
       } catch (err) {
         this.failure = err;
       } finally {
-        this.budget.give(bytes);
+        this.budget.give(charged);
       }
     }
     this.running = null;

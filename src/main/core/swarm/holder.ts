@@ -3,7 +3,7 @@
 // size and SHA-256 at commit, stores durably and records *before* signing the custody receipt.
 
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeviceIdentity } from '../identity/device-identity.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -47,6 +47,13 @@ const PARALLEL_HASH_MIN_BYTES = 16 * 1024 * 1024;
  * costs memory. Large blobs beyond these are hashed inline, as small ones are.
  */
 export const MAX_PARALLEL_HASHERS = 2;
+/**
+ * Transfers received at once across all links (a link allows MAX_INBOUND_TRANSFERS): bounds the
+ * open part files and reservations that many origins, or hostile ones, can hold at a time.
+ */
+export const MAX_RECEIVING_TRANSFERS = 64;
+/** When a holder at MAX_RECEIVING_TRANSFERS asks an origin to try again. */
+const BUSY_RETRY_MS = 1_000;
 /** Bytes received but not yet written, across transfers, before receiving waits for the disk. */
 export const WRITE_BEHIND_BYTES = 8 * 1024 * 1024;
 
@@ -88,6 +95,8 @@ export class Holder implements SessionHandler {
   private readonly receiving = new Map<string, Receiving>();
   private readonly writeBudget = new WriteBudget(WRITE_BEHIND_BYTES);
   private parallelHashers = 0;
+  /** Offers being decided now: they count against MAX_RECEIVING_TRANSFERS before they receive. */
+  private deciding = 0;
 
   constructor(private readonly parts: HolderParts) {}
 
@@ -111,6 +120,17 @@ export class Holder implements SessionHandler {
   }
 
   async onOffer(peerId: string, signed: Signed): Promise<OfferDecision> {
+    // Across all links: each open receive holds a part file, and a large one perhaps a worker.
+    if (this.receiving.size + this.deciding >= MAX_RECEIVING_TRANSFERS) return { accept: false, reason: 'busy', retryAfterMs: BUSY_RETRY_MS };
+    this.deciding++;
+    try {
+      return await this.decide(peerId, signed);
+    } finally {
+      this.deciding--;
+    }
+  }
+
+  private async decide(peerId: string, signed: Signed): Promise<OfferDecision> {
     const now = this.parts.now();
     let ticket;
     try {
@@ -282,17 +302,25 @@ export class Holder implements SessionHandler {
       await h.close();
       return open(path, 'r+');
     });
-    const have = Math.min((await stat(path)).size, size);
-    const hash = this.hasher(size);
-    const buffer = Buffer.allocUnsafe(READ_SIZE);
+    let hash: BlobHasher | null = null;
     let position = 0;
-    while (position < have) {
-      const { bytesRead } = await handle.read(buffer, 0, Math.min(READ_SIZE, have - position), position);
-      if (bytesRead === 0) break;
-      await hash.update(buffer.subarray(0, bytesRead));
-      position += bytesRead;
+    try {
+      const have = Math.min((await handle.stat()).size, size);
+      hash = this.hasher(size);
+      const buffer = Buffer.allocUnsafe(READ_SIZE);
+      while (position < have) {
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(READ_SIZE, have - position), position);
+        if (bytesRead === 0) break;
+        await hash.update(buffer.subarray(0, bytesRead));
+        position += bytesRead;
+      }
+      await handle.truncate(position);
+    } catch (err) {
+      // Nothing of this attempt may outlive it: not the descriptor, not a hashing worker's slot.
+      await hash?.abort().catch(() => undefined);
+      await handle.close().catch(() => undefined);
+      throw err;
     }
-    await handle.truncate(position);
     this.receiving.set(blobId, { handle, hash, file: new WriteBehind(handle, position, this.writeBudget), received: position, size, originId, until });
     this.parts.ledger.appendEvent('held:resumed', { blobId, offset: position, size });
     this.parts.events.emit('held:resumed', { blobId, offset: position, size });

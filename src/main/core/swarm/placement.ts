@@ -55,6 +55,8 @@ export interface PeerLink {
   readonly session: Session;
   /** What the peer said it can accept (hello / discovery), updated as we learn more. */
   freeBytes: number;
+  /** Transfers it takes at once, from its hello (peerTransferLimit). */
+  readonly maxTransfers: number;
   /** Measured bytes/s of past transfers to it; 0 until measured. */
   throughputBps: number;
 }
@@ -82,6 +84,11 @@ export class Placement {
   private readonly perPeer = new Map<string, number>();
   /** Per holder: bytes its running transfers still have to send (see LINK_WINDOW_BYTES). */
   private readonly unsent = new Map<string, number>();
+  /**
+   * Per holder that answered busy: no new offers to it before then. Offering the next blob at
+   * once would only be declined again, and a holder hangs up after MAX_DECLINED_OFFERS_BURST.
+   */
+  private readonly busyUntil = new Map<string, number>();
   private readonly retryAt = new Map<string, number>(); // `${blobId}/${holder}` → time
   private readonly failures = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -181,7 +188,10 @@ export class Placement {
     const now = this.parts.now();
     // Links that could take another transfer now; when none can, no blob needs a look.
     const hasRoom = (p: PeerLink) =>
-      !p.session.isClosed && (this.perPeer.get(p.deviceId) ?? 0) < MAX_OUTBOUND_PER_LINK && (this.unsent.get(p.deviceId) ?? 0) < LINK_WINDOW_BYTES;
+      !p.session.isClosed &&
+      (this.perPeer.get(p.deviceId) ?? 0) < Math.min(p.maxTransfers, MAX_OUTBOUND_PER_LINK) &&
+      (this.unsent.get(p.deviceId) ?? 0) < LINK_WINDOW_BYTES &&
+      (this.busyUntil.get(p.deviceId) ?? 0) <= now;
     let open = this.parts.peers().filter(hasRoom);
     for (const blob of [...rows]) {
       if (open.length === 0 || this.inFlight >= MAX_PLACEMENTS_IN_FLIGHT) return false;
@@ -257,6 +267,7 @@ export class Placement {
     this.perPeer.set(peer.deviceId, (this.perPeer.get(peer.deviceId) ?? 0) + 1);
     this.inFlight++;
     let sent = 0;
+    let streaming = false;
     // What this transfer still adds to the link's window: all of it until the holder names its
     // resume offset, then less with every chunk, nothing once streamed (or given up).
     let owed = blob.size;
@@ -288,6 +299,9 @@ export class Placement {
         ledger.setPlacement(blob.blobId, peer.deviceId, 'declined');
         events.emit('placement:declined', { blobId: blob.blobId, holderId: peer.deviceId, reason: answer.reason });
         const wait = answer.reason === 'busy' ? (answer.retryAfterMs ?? BACKOFF_FIRST_MS) : answer.reason === 'duplicate' ? BACKOFF_MAX_MS : FULL_RETRY_MS;
+        if (answer.reason === 'busy') {
+          this.busyUntil.set(peer.deviceId, this.parts.now() + wait); // the next tick looks again
+        }
         if (answer.reason === 'full' || answer.reason === 'origin-share' || answer.reason === 'too-large') peer.freeBytes = Math.min(peer.freeBytes, blob.size - 1);
         this.retryAt.set(key, this.parts.now() + wait);
         return;
@@ -302,7 +316,9 @@ export class Placement {
       });
       paid(answer.offset);
       const started = performance.now();
+      streaming = true;
       sent = await this.stream(blob, peer, answer.offset, paid);
+      streaming = false;
       const receipt = await peer.session.commit(blob.blobId, blob.size);
       const custody = verifyCustodyReceipt(receipt, { expectedHolder: peer.deviceId, expectedBlobId: blob.blobId, now: this.parts.now() });
       const seconds = (performance.now() - started) / 1000;
@@ -320,6 +336,9 @@ export class Placement {
       this.failures.delete(key);
       events.emit('placement:stored', { blobId: blob.blobId, holderId: peer.deviceId, replicas });
     } catch (err) {
+      // A stream given up here (the blob file unreadable, say) frees the holder's slot now rather
+      // than when it notices the stall; on a closed link this fails and nothing is lost.
+      if (streaming) void peer.session.cancel(blob.blobId).catch(() => undefined);
       const n = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, n);
       this.retryAt.set(key, this.parts.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (n - 1)));

@@ -8,7 +8,7 @@ import type { DeviceIdentity } from '../identity/device-identity.js';
 import type { EventBus } from '../events.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { LinkManager, type Link } from '../links/link-manager.js';
-import { Session, type SessionInit } from '../protocol/session.js';
+import { Session, peerTransferLimit, transfersCapability, type SessionInit } from '../protocol/session.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { Caps, Volume } from './caps.js';
 import { Holder } from './holder.js';
@@ -205,10 +205,11 @@ export class Swarm {
   /** Turns a link into a session; once both said hello, placement may use it. */
   private async adopt(link: Link): Promise<void> {
     await this.refreshFree();
-    const session = new Session(link.channel, link.deviceId, { name: this.parts.name, capabilities: ['resume'], freeBytes: this.lastFreeBytes }, this.holder, this.parts.session);
-    let hello;
+    const hello = { name: this.parts.name, capabilities: ['resume', transfersCapability()], freeBytes: this.lastFreeBytes };
+    const session = new Session(link.channel, link.deviceId, hello, this.holder, this.parts.session);
+    let peerHello;
     try {
-      hello = await session.start();
+      peerHello = await session.start();
     } catch (err) {
       session.close(`hello failed: ${(err as Error).message}`);
       this.redialPeer(link.deviceId); // the dial itself succeeded, so nothing else would try again
@@ -220,10 +221,19 @@ export class Swarm {
       // The link layer keeps one link per peer; a stale session is replaced by the new one.
       previous.session.close('replaced by a newer link');
     }
-    const peer = { deviceId: link.deviceId, session, freeBytes: hello.freeBytes, throughputBps: previous?.throughputBps ?? 0, name: hello.name, address, direction: link.direction };
+    const peer = {
+      deviceId: link.deviceId,
+      session,
+      freeBytes: peerHello.freeBytes,
+      maxTransfers: peerTransferLimit(peerHello),
+      throughputBps: previous?.throughputBps ?? 0,
+      name: peerHello.name,
+      address,
+      direction: link.direction,
+    };
     this.peersById.set(link.deviceId, peer);
-    this.upsertPeerRow(peer.deviceId, hello.name, address, hello.freeBytes);
-    this.parts.events.emit('peer:up', { deviceId: link.deviceId, name: hello.name, address, direction: link.direction, freeBytes: hello.freeBytes });
+    this.upsertPeerRow(peer.deviceId, peerHello.name, address, peerHello.freeBytes);
+    this.parts.events.emit('peer:up', { deviceId: link.deviceId, name: peerHello.name, address, direction: link.direction, freeBytes: peerHello.freeBytes });
     session.onClose((reason) => {
       if (this.peersById.get(link.deviceId)?.session === session) this.peersById.delete(link.deviceId);
       this.parts.events.emit('peer:down', { deviceId: link.deviceId, reason });

@@ -7,7 +7,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateDeviceIdentity, type DeviceIdentity } from '../../../../src/main/core/identity/device-identity.js';
 import { encodeFrame } from '../../../../src/main/core/protocol/codec.js';
 import type { Signed } from '../../../../src/main/core/protocol/messages.js';
-import { MAX_DECLINED_OFFERS_BURST, MAX_INBOUND_TRANSFERS, Session, type OfferDecision, type SessionHandler } from '../../../../src/main/core/protocol/session.js';
+import {
+  MAX_DECLINED_OFFERS_BURST,
+  MAX_INBOUND_TRANSFERS,
+  Session,
+  UNANNOUNCED_INBOUND_TRANSFERS,
+  peerTransferLimit,
+  transfersCapability,
+  type OfferDecision,
+  type SessionHandler,
+} from '../../../../src/main/core/protocol/session.js';
 import { signCustodyReceipt, signTicket, verifyCustodyReceipt, verifyTicket } from '../../../../src/main/core/protocol/signed.js';
 import { channelPair } from '../../../helpers/channel-pair.js';
 import { tempDir } from '../../../helpers/tmp.js';
@@ -270,5 +279,18 @@ describe('session', () => {
     await expect(commit).rejects.toThrow(/closed/);
     await new Promise((r) => setTimeout(r, 10));
     expect(memory.abandoned).toContain(blobId);
+  });
+});
+
+describe('how many transfers a peer takes at once', () => {
+  it('is what its hello announces, never more than this side runs, and 4 when it does not say', () => {
+    expect(peerTransferLimit({ capabilities: ['resume', transfersCapability()] })).toBe(MAX_INBOUND_TRANSFERS);
+    expect(peerTransferLimit({ capabilities: ['transfers=2'] })).toBe(2);
+    expect(peerTransferLimit({ capabilities: ['transfers=9999'] })).toBe(MAX_INBOUND_TRANSFERS);
+    // An older peer: it accepts UNANNOUNCED_INBOUND_TRANSFERS and declines the rest as busy.
+    expect(peerTransferLimit({ capabilities: ['resume'] })).toBe(UNANNOUNCED_INBOUND_TRANSFERS);
+    for (const odd of ['transfers=0', 'transfers=-3', 'transfers=', 'transfers=1e3', 'transfers=16x', 'Transfers=16']) {
+      expect(peerTransferLimit({ capabilities: [odd] })).toBe(UNANNOUNCED_INBOUND_TRANSFERS);
+    }
   });
 });

@@ -119,3 +119,22 @@ describe('WriteBehind', () => {
     await readOnly.close();
   });
 });
+
+describe('WriteBudget charges', () => {
+  it('a small view into a large buffer is charged the buffer it keeps in memory until written', async () => {
+    const { path, handle } = await file('pinned');
+    const gate = gated(handle);
+    const budget = new WriteBudget(64 * KiB * 1024);
+    const writer = new WriteBehind(handle, 0, budget);
+    const socketRead = new Uint8Array(KiB * KiB); // what one read from the link held
+    socketRead.set(randomBytes(10), 500);
+    gate.hold();
+    await writer.write(socketRead.subarray(500, 510));
+    expect(budget.queuedBytes).toBe(KiB * KiB);
+    gate.release();
+    await writer.flushed();
+    expect(budget.queuedBytes).toBe(0);
+    await handle.close();
+    expect(await readFile(path)).toEqual(Buffer.from(socketRead.subarray(500, 510)));
+  });
+});

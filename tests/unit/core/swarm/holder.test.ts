@@ -12,7 +12,7 @@ import { Ledger } from '../../../../src/main/core/ledger/ledger.js';
 import { signTicket, verifyCustodyReceipt } from '../../../../src/main/core/protocol/signed.js';
 import { BlobStore } from '../../../../src/main/core/store/blob-store.js';
 import { defaultCaps, volumeOf } from '../../../../src/main/core/swarm/caps.js';
-import { Holder, MAX_PARALLEL_HASHERS } from '../../../../src/main/core/swarm/holder.js';
+import { Holder, MAX_PARALLEL_HASHERS, MAX_RECEIVING_TRANSFERS } from '../../../../src/main/core/swarm/holder.js';
 import { TokenBucket } from '../../../../src/main/core/swarm/token-bucket.js';
 import { tempDir } from '../../../helpers/tmp.js';
 
@@ -151,5 +151,20 @@ describe('holder receiving many at once', () => {
     expect(holder.parallelHashersRunning).toBe(1);
     await holder.onAbandon(origin.deviceId, second.blobId, 'the link closed');
     expect(holder.parallelHashersRunning).toBe(0);
+  });
+});
+
+describe('holder receiving from many links', () => {
+  it(`takes at most ${MAX_RECEIVING_TRANSFERS} transfers at once across links, answering busy beyond, and takes more once one ends`, async () => {
+    const { holder } = await makeHolder();
+    const blobs = Array.from({ length: MAX_RECEIVING_TRANSFERS + 1 }, () => blob(1000));
+    const answers = await Promise.all(blobs.slice(0, MAX_RECEIVING_TRANSFERS).map((b) => holder.onOffer(origin.deviceId, b.ticket)));
+    expect(answers.every((a) => a.accept)).toBe(true);
+    const last = blobs[MAX_RECEIVING_TRANSFERS]!;
+    expect(await holder.onOffer(origin.deviceId, last.ticket)).toMatchObject({ accept: false, reason: 'busy' });
+    const first = blobs[0]!;
+    await holder.onData(origin.deviceId, first.blobId, 0, first.bytes);
+    await holder.onCommit(origin.deviceId, first.blobId, first.bytes.length);
+    expect(await holder.onOffer(origin.deviceId, last.ticket)).toMatchObject({ accept: true });
   });
 });
