@@ -59,10 +59,15 @@ export class TestPeer {
     return this.identity.deviceId;
   }
 
-  /** Links to the node `deviceId` at 127.0.0.1:`port` and exchanges hellos. */
-  async connect(port: number, deviceId: string): Promise<TestLink> {
+  /**
+   * Links to the node `deviceId` at 127.0.0.1:`port` and exchanges hellos. By default it holds
+   * nothing and announces no transfer limit (as versions before the `transfers=` capability);
+   * `as` makes it a holder of the test's own making, announcing what it says.
+   */
+  async connect(port: number, deviceId: string, as: { handler?: SessionHandler; capabilities?: string[]; freeBytes?: number } = {}): Promise<TestLink> {
     const link = await this.links.connect({ host: '127.0.0.1', port }, deviceId);
-    const session = new Session(link.channel, link.deviceId, { name: 'test-peer', capabilities: ['resume'], freeBytes: 0 }, NOT_A_HOLDER);
+    const hello = { name: 'test-peer', capabilities: as.capabilities ?? ['resume'], freeBytes: as.freeBytes ?? 0 };
+    const session = new Session(link.channel, link.deviceId, hello, as.handler ?? NOT_A_HOLDER);
     const closed = new Promise<string>((resolve) => session.onClose(resolve));
     await session.start();
     return { session, closed };
