@@ -29,7 +29,7 @@ import { sourceRoots } from './intake/resolve.js';
 import { Thumbnails } from './thumbs/thumbnails.js';
 import type { SourceRoots } from './intake/sources.js';
 import type { UsbProbe } from './intake/usb-probe.js';
-import { FreshRead } from './fresh-read.js';
+import { SharedRun } from './shared-run.js';
 
 /** statfs results are reused this long for status and default caps (the floor check reads it fresh). */
 const VOLUME_CACHE_MS = 2_000;
@@ -73,7 +73,7 @@ export class InswarmNode {
   private swarm_: Swarm | null = null;
   private volumeCache: { at: number; volume: Volume } | null = null;
   /** statfs, shared by callers that asked at once (each still sees the volume as of its call). */
-  private readonly volumeRead = new FreshRead(() => volumeOf(this.dataDir));
+  private readonly volumeRead = new SharedRun(() => volumeOf(this.dataDir));
 
   private constructor(
     readonly dataDir: string,
@@ -150,7 +150,7 @@ export class InswarmNode {
   async volume(options: { fresh?: boolean } = {}): Promise<Volume> {
     const t = this.now();
     if (options.fresh === true || this.volumeCache === null || t - this.volumeCache.at > VOLUME_CACHE_MS) {
-      this.volumeCache = { at: t, volume: await this.volumeRead.get() };
+      this.volumeCache = { at: t, volume: await this.volumeRead.run() };
     }
     return this.volumeCache.volume;
   }

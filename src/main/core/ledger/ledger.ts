@@ -9,6 +9,7 @@ import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InswarmError, fromFsError } from '../errors.js';
 import { BLOB_ID_PATTERN, EVENTS_MAX_ROWS, LEDGER_MAX_PAGE } from '../limits.js';
+import { SharedRun } from '../shared-run.js';
 import { MIGRATIONS_DIR, configure, loadMigrations, migrate } from './schema.js';
 
 export type OutboxState = 'sealed' | 'placing' | 'placed' | 'delivered' | 'lost';
@@ -218,9 +219,8 @@ export class Ledger {
   private walFd: number | undefined;
   /** WAL fsyncs groupCommit() has completed: fewer than its calls when they overlap. */
   private walFlushes = 0;
-  /** The WAL flush under way, and the one queued behind it (see flushWal). */
-  private flushRunning: Promise<void> | null = null;
-  private flushQueued: Promise<void> | null = null;
+  /** Resolves once an fsync of the WAL that began after the call has finished. */
+  private readonly flushWal = new SharedRun(() => this.fsyncWal());
 
   private constructor(
     private readonly db: Database.Database,
@@ -300,28 +300,13 @@ export class Ledger {
   async groupCommit<T>(fn: () => T): Promise<T> {
     if (this.db.inTransaction) throw new Error('Ledger.groupCommit cannot run inside a transaction: the outer one decides when it is flushed.');
     const result = this.unflushedTransaction(fn);
-    await this.flushWal();
+    await this.flushWal.run();
     return result;
   }
 
-  /** Resolves once an fsync of the WAL that started after this call has finished. */
-  private flushWal(): Promise<void> {
-    // One already queued starts after this call: share it.
-    if (this.flushQueued !== null) return this.flushQueued;
-    if (this.flushRunning === null) return this.startFlush();
-    // The running one may have started before the caller's commit reached the WAL.
-    const queued = this.flushRunning
-      .catch(() => undefined)
-      .then(() => {
-        this.flushQueued = null;
-        return this.startFlush();
-      });
-    this.flushQueued = queued;
-    return queued;
-  }
-
-  private startFlush(): Promise<void> {
-    const run = new Promise<void>((resolve, reject) => {
+  /** An fsync of the WAL file, on libuv's threads. */
+  private fsyncWal(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const failed = (err: unknown) => reject(fromFsError(err, 'writing to the ledger'));
       try {
         // Kept open: SQLite reuses the log file from its start after a checkpoint and removes it
@@ -336,11 +321,7 @@ export class Ledger {
         this.walFlushes++;
         resolve();
       });
-    }).finally(() => {
-      if (this.flushRunning === run) this.flushRunning = null;
     });
-    this.flushRunning = run;
-    return run;
   }
 
   /**

@@ -1,7 +1,7 @@
-// FreshRead: callers that ask at once share a read, and none gets a value read before it asked.
+// SharedRun: callers that ask at once share a run, and none gets the result of a run begun before it asked.
 
 import { describe, expect, it } from 'vitest';
-import { FreshRead } from '../../../src/main/core/fresh-read.js';
+import { SharedRun } from '../../../src/main/core/shared-run.js';
 
 /** A read that counts its runs and finishes only when the test says so. */
 function controlled() {
@@ -17,14 +17,14 @@ function controlled() {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('FreshRead', () => {
+describe('SharedRun', () => {
   it('callers arriving while a read runs share the next one, begun after all of them asked', async () => {
     const c = controlled();
-    const fresh = new FreshRead(c.read);
-    const first = fresh.get();
+    const fresh = new SharedRun(c.read);
+    const first = fresh.run();
     expect(c.runs).toHaveLength(1);
     const asked = c.tick();
-    const late = Array.from({ length: 10 }, () => fresh.get());
+    const late = Array.from({ length: 10 }, () => fresh.run());
     await settle();
     expect(c.runs).toHaveLength(1); // nobody who came late may take the running read
     c.runs[0]!.finish();
@@ -39,11 +39,11 @@ describe('FreshRead', () => {
 
   it('a caller after everything settled starts a read of its own', async () => {
     const c = controlled();
-    const fresh = new FreshRead(c.read);
-    const a = fresh.get();
+    const fresh = new SharedRun(c.read);
+    const a = fresh.run();
     c.runs[0]!.finish();
     await a;
-    const b = fresh.get();
+    const b = fresh.run();
     expect(c.runs).toHaveLength(2);
     c.runs[1]!.finish();
     expect(await b).toBe(c.runs[1]!.started);
@@ -51,9 +51,9 @@ describe('FreshRead', () => {
 
   it('a failed read fails its own callers only; those waiting for the next one get a value', async () => {
     const c = controlled();
-    const fresh = new FreshRead(c.read);
-    const failing = fresh.get();
-    const waiting = fresh.get();
+    const fresh = new SharedRun(c.read);
+    const failing = fresh.run();
+    const waiting = fresh.run();
     c.runs[0]!.finish(new Error('EIO'));
     await expect(failing).rejects.toThrow('EIO');
     await settle();
