@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { EXIF_SCAN_BYTES } from '../limits.js';
+import { writeAll } from '../store/write-all.js';
 
 /** Read size: large enough that a USB or MTP round trip is amortised, small enough to keep RSS flat. */
 export const COPY_CHUNK_BYTES = 1024 * 1024;
@@ -58,7 +59,7 @@ export async function copyHashing(
       await writing;
       turn ^= 1;
       pending = input.read(buffers[turn]!, 0, COPY_CHUNK_BYTES, null);
-      writing = writeAll(output, chunk);
+      writing = writeAll(output, [chunk]);
       size += bytesRead;
       onBytes(bytesRead);
     }
@@ -69,14 +70,6 @@ export async function copyHashing(
   } finally {
     await output?.close();
     await input.close();
-  }
-}
-
-async function writeAll(out: FileHandle, chunk: Buffer): Promise<void> {
-  let done = 0;
-  while (done < chunk.length) {
-    const { bytesWritten } = await out.write(chunk, done, chunk.length - done);
-    done += bytesWritten;
   }
 }
 

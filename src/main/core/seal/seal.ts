@@ -18,6 +18,7 @@ import { AgeEncryptor } from './age-file.js';
 import { ParallelSha256 } from './parallel-hash.js';
 import { captureTimeOfPath } from './capture-time-file.js';
 import { encodeEnd, encodeFileHeader, encodeGlobalHeader, encodePadding } from './tar-codec.js';
+import { writeAll } from '../store/write-all.js';
 
 /** Read size for sealing: large enough to amortise syscalls, small enough to keep RSS flat. */
 const READ_SIZE = 512 * 1024;
@@ -252,18 +253,3 @@ async function readChunk(handle: FileHandle, buffer: Buffer, position: number, s
   return bytesRead;
 }
 
-async function writeAll(out: FileHandle, pieces: Buffer[]): Promise<void> {
-  let remaining = pieces;
-  while (remaining.length > 0) {
-    const { bytesWritten } = await out.writev(remaining);
-    remaining = skipBytes(remaining, bytesWritten);
-  }
-}
-
-function skipBytes(pieces: Buffer[], count: number): Buffer[] {
-  let left = count;
-  let i = 0;
-  while (i < pieces.length && left >= pieces[i]!.length) left -= pieces[i++]!.length;
-  if (i === pieces.length) return [];
-  return [pieces[i]!.subarray(left), ...pieces.slice(i + 1)];
-}

@@ -6,6 +6,7 @@
 // (sixteen transfers on each of thirty-two links would otherwise queue gigabytes).
 
 import type { FileHandle } from 'node:fs/promises';
+import { writeAll } from './write-all.js';
 
 /** Bytes queued for the disk across files; a writer waits while they are over the limit. */
 export class WriteBudget {
@@ -91,7 +92,10 @@ export class WriteBehind {
       this.pending = [];
       this.pendingBytes = 0;
       try {
-        if (this.failure === null) await this.writeAll(buffers, this.written);
+        if (this.failure === null) {
+          await writeAll(this.handle, buffers, this.written);
+          this.written += buffers.reduce((sum, b) => sum + b.byteLength, 0);
+        }
       } catch (err) {
         this.failure = err;
       } finally {
@@ -100,31 +104,4 @@ export class WriteBehind {
     }
     this.running = null;
   }
-
-  private async writeAll(buffers: Uint8Array[], position: number): Promise<void> {
-    let at = position;
-    let rest = buffers;
-    while (rest.length > 0) {
-      const { bytesWritten } = rest.length === 1 ? await this.handle.write(rest[0]!, 0, rest[0]!.length, at) : await this.handle.writev(rest, at);
-      if (bytesWritten === 0) throw new Error('the disk accepted none of the bytes written');
-      at += bytesWritten;
-      this.written += bytesWritten;
-      rest = afterBytes(rest, bytesWritten);
-    }
-  }
-}
-
-/** What is left of `buffers` after its first `n` bytes (a short write). */
-function afterBytes(buffers: readonly Uint8Array[], n: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let skip = n;
-  for (const buffer of buffers) {
-    if (skip >= buffer.length) {
-      skip -= buffer.length;
-      continue;
-    }
-    out.push(skip > 0 ? buffer.subarray(skip) : buffer);
-    skip = 0;
-  }
-  return out;
 }
