@@ -55,7 +55,7 @@ export const MAX_RECEIVING_TRANSFERS = 64;
 /** When a holder at MAX_RECEIVING_TRANSFERS asks an origin to try again. */
 const BUSY_RETRY_MS = 1_000;
 /** Bytes received but not yet written, across transfers, before receiving waits for the disk. */
-export const WRITE_BEHIND_BYTES = 8 * 1024 * 1024;
+const WRITE_BEHIND_BYTES = 8 * 1024 * 1024;
 
 /** SHA-256 of an incoming blob: inline for small blobs, on a worker for large ones. */
 interface BlobHasher {

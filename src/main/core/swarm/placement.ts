@@ -5,7 +5,7 @@
 
 import type { DeviceIdentity } from '../identity/device-identity.js';
 import type { Ledger, OutboxRow, PlaceableRow, PlaceKey } from '../ledger/ledger.js';
-import { MAX_INBOUND_TRANSFERS, type Session } from '../protocol/session.js';
+import type { Session } from '../protocol/session.js';
 import { signRelease, signTicket, verifyCustodyReceipt } from '../protocol/signed.js';
 import type { DeliveryTarget } from '../delivery/endpoint.js';
 import { DeliveryStore } from '../delivery/delivery-store.js';
@@ -23,12 +23,6 @@ export const DATA_CHUNK_BYTES = 256 * 1024;
  * 2-core laptop). With the block read ahead, a streaming transfer holds at most two.
  */
 const READ_BLOCK_BYTES = 4 * DATA_CHUNK_BYTES;
-/**
- * Transfers to one holder at once: small blobs are latency-bound (offer, data, commit are three
- * round trips plus the holder's fsyncs), so many in flight keep the link busy. Equal to the
- * holder's MAX_INBOUND_TRANSFERS, above which it answers busy.
- */
-export const MAX_OUTBOUND_PER_LINK = MAX_INBOUND_TRANSFERS;
 /**
  * Another transfer starts on a link only while the bytes its transfers still have to send are
  * below this: enough queued work to cover the round trips and commits of small blobs, while large
@@ -55,7 +49,11 @@ export interface PeerLink {
   readonly session: Session;
   /** What the peer said it can accept (hello / discovery), updated as we learn more. */
   freeBytes: number;
-  /** Transfers it takes at once, from its hello (peerTransferLimit). */
+  /**
+   * Transfers to run to it at once, from its hello (peerTransferLimit: what it takes, never more
+   * than this side does). Small blobs are latency-bound (offer, data and commit are three round
+   * trips plus the holder's fsyncs), so many in flight keep the link busy.
+   */
   readonly maxTransfers: number;
   /** Measured bytes/s of past transfers to it; 0 until measured. */
   throughputBps: number;
@@ -189,7 +187,7 @@ export class Placement {
     // Links that could take another transfer now; when none can, no blob needs a look.
     const hasRoom = (p: PeerLink) =>
       !p.session.isClosed &&
-      (this.perPeer.get(p.deviceId) ?? 0) < Math.min(p.maxTransfers, MAX_OUTBOUND_PER_LINK) &&
+      (this.perPeer.get(p.deviceId) ?? 0) < p.maxTransfers &&
       (this.unsent.get(p.deviceId) ?? 0) < LINK_WINDOW_BYTES &&
       (this.busyUntil.get(p.deviceId) ?? 0) <= now;
     let open = this.parts.peers().filter(hasRoom);
@@ -298,12 +296,14 @@ export class Placement {
       if (!answer.accepted) {
         ledger.setPlacement(blob.blobId, peer.deviceId, 'declined');
         events.emit('placement:declined', { blobId: blob.blobId, holderId: peer.deviceId, reason: answer.reason });
-        const wait = answer.reason === 'busy' ? (answer.retryAfterMs ?? BACKOFF_FIRST_MS) : answer.reason === 'duplicate' ? BACKOFF_MAX_MS : FULL_RETRY_MS;
         if (answer.reason === 'busy') {
-          this.busyUntil.set(peer.deviceId, this.parts.now() + wait); // the next tick looks again
+          // The holder is busy, not refusing this blob: it gets no offer at all until then (the
+          // next tick looks again).
+          this.busyUntil.set(peer.deviceId, this.parts.now() + (answer.retryAfterMs ?? BACKOFF_FIRST_MS));
+          return;
         }
         if (answer.reason === 'full' || answer.reason === 'origin-share' || answer.reason === 'too-large') peer.freeBytes = Math.min(peer.freeBytes, blob.size - 1);
-        this.retryAt.set(key, this.parts.now() + wait);
+        this.retryAt.set(key, this.parts.now() + (answer.reason === 'duplicate' ? BACKOFF_MAX_MS : FULL_RETRY_MS));
         return;
       }
       // Progress only: after a crash the blob is offered again and the holder answers with its offset.
