@@ -9,6 +9,8 @@
 // {flushed: true} once sent): one IPC message per event cost the origin of 2,000 small blobs a
 // quarter of a millisecond per blob, charged to the product. A stamp is taken when the event
 // happens, so batching delays no measurement. The channel is unref'd so it never keeps the node alive.
+// Each event also carries `cpu`, process.cpuUsage() at that moment (microseconds of user and system
+// time, every thread of the process): the CPU a node spent between two of its events.
 import { EventBus } from '../../dist/main/core/events.js';
 
 const wanted = new Set((process.env.INSWARM_BENCH_EVENTS ?? '').split(',').filter(Boolean));
@@ -45,7 +47,7 @@ if (typeof process.send === 'function' && wanted.size > 0) {
         else progressing.add(key);
       }
       if (forward) {
-        batch.push({ t, name, payload });
+        batch.push({ t, cpu: process.cpuUsage(), name, payload });
         if (timer === null) {
           timer = setTimeout(flush, BATCH_MS);
           timer.unref();

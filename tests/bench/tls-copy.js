@@ -19,8 +19,14 @@
 // The sender streams every file back to back; the receiver writes each into a new file in DIR,
 // fsyncs it, renames it to its final name and fsyncs DIR (what storing a blob durably takes),
 // then answers one byte. Files are written in arrival order and fsynced concurrently.
+//
+//   node tls-copy.js CERT KEY receive-pack DIR COUNT    as receive-many, into one pack file
+//
+// The floor of the other design, packs as restic keeps them: every file is appended to one file,
+// DIR/pack, and answered once an fdatasync that began after its last byte has finished. One
+// fdatasync runs at a time and covers every file finished before it began (a group commit).
 
-import { closeSync, createReadStream, createWriteStream, fsync, openSync, readFileSync, rename, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fdatasync, fsync, openSync, readFileSync, rename, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, createServer } from 'node:tls';
 
@@ -128,6 +134,57 @@ if (mode === 'receive') {
     });
   });
   server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+} else if (mode === 'receive-pack') {
+  const dir = a;
+  const count = Number(b);
+  const server = createServer({ ...TLS, ...identity, requestCert: true }, (socket) => {
+    server.close();
+    const fd = openSync(join(dir, 'pack'), 'wx', 0o600);
+    let pending = Buffer.alloc(0);
+    let left = -1; // bytes of the current file still to come; -1 between files
+    let finished = 0; // files whose last byte is written
+    let acked = 0;
+    let syncing = false;
+    const sync = () => {
+      if (syncing || acked === finished) return;
+      syncing = true;
+      const covered = finished;
+      fdatasync(fd, (err) => {
+        if (err) throw err;
+        syncing = false;
+        socket.write(Buffer.alloc(covered - acked, 1));
+        acked = covered;
+        if (acked === count) {
+          closeSync(fd);
+          socket.end();
+        } else sync();
+      });
+    };
+    socket.on('data', (chunk) => {
+      let data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+      pending = Buffer.alloc(0);
+      while (data.length > 0) {
+        if (left < 0) {
+          if (data.length < 8) {
+            pending = Buffer.from(data);
+            return;
+          }
+          left = Number(data.readBigUInt64BE(0));
+          data = data.subarray(8);
+        }
+        const take = Math.min(left, data.length);
+        if (take > 0) writeSync(fd, data, 0, take);
+        left -= take;
+        data = data.subarray(take);
+        if (left === 0) {
+          left = -1;
+          finished++;
+        }
+      }
+      sync();
+    });
+  });
+  server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
 } else if (mode === 'send-many') {
   const port = Number(a);
   const inputs = readFileSync(b, 'utf8').split('\n').filter(Boolean);
@@ -154,6 +211,6 @@ if (mode === 'receive') {
     }
   });
 } else {
-  console.error('usage: tls-copy.js CERT KEY receive OUT | send PORT IN | receive-many DIR COUNT | send-many PORT LIST');
+  console.error('usage: tls-copy.js CERT KEY receive OUT | send PORT IN | receive-many DIR COUNT | receive-pack DIR COUNT | send-many PORT LIST');
   process.exitCode = 2;
 }

@@ -10,7 +10,7 @@
 import { randomFillSync } from 'node:crypto';
 import { copyFileSync, linkSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI, MiB, ROOT, UsageError, closed, median, start, tempDir, timed, verdict } from './harness.js';
@@ -45,8 +45,8 @@ const TLS_COPY = new URL('./tls-copy.js', import.meta.url).pathname;
 const ORIGIN_EVENTS = ['peer:up', 'placement:offered', 'placement:progress', 'placement:stored', 'placement:declined', 'placement:failed'];
 /** For many blobs: no progress events, so the tap costs two small messages per blob. */
 const ORIGIN_EVENTS_LEAN = ['peer:up', 'placement:offered', 'placement:stored', 'placement:declined', 'placement:failed'];
-const HOLDER_EVENTS = ['held:receiving', 'held:progress', 'held:stored'];
-const HOLDER_EVENTS_LEAN = [];
+const HOLDER_EVENTS = ['peer:up', 'held:receiving', 'held:progress', 'held:stored'];
+const HOLDER_EVENTS_LEAN = ['peer:up', 'held:stored'];
 
 /** Reads this suite's command-line options; throws UsageError. */
 export function parse(argv) {
@@ -252,6 +252,8 @@ async function placeOnce(runDir, origin, holderTemplate, lean) {
       failed: oe.filter((e) => e.name === 'placement:failed').map((e) => e.payload.error),
       originRss,
       holderRss,
+      // CPU time (every thread) each node spent from its link coming up to its last stored replica.
+      cpu: { origin: cpuBetween(oe, 'peer:up', 'placement:stored'), holder: cpuBetween(he, 'peer:up', 'held:stored') },
       // Many blobs: each one's offer → receipt at the origin, and how many overlapped on average.
       perBlob: lean
         ? (() => {
@@ -283,6 +285,14 @@ async function placeOnce(runDir, origin, holderTemplate, lean) {
   }
 }
 
+/** User and system CPU milliseconds of a node from its first `from` event to its last `to` event. */
+function cpuBetween(events, from, to) {
+  const first = events.find((e) => e.name === from);
+  const last = events.findLast((e) => e.name === to);
+  if (!first || !last) return { user: NaN, system: NaN };
+  return { user: (last.cpu.user - first.cpu.user) / 1000, system: (last.cpu.system - first.cpu.system) / 1000 };
+}
+
 /** One plain node:tls copy of `input` into a fresh file under `runDir`, fsynced; seconds as the sender measures them. */
 async function tlsOnce(runDir, input, serverId, clientId) {
   const { sent, receiverOut } = await tlsCopy(runDir, serverId, clientId, ['receive', join(runDir, 'out')], (port) => ['send', String(port), input]);
@@ -292,13 +302,14 @@ async function tlsOnce(runDir, input, serverId, clientId) {
 /**
  * The floor under many blobs: `inputs` over one plain node:tls connection, each stored durably as
  * its own file (write, fsync, rename, folder fsync) before its acknowledgement; seconds as the
- * sender measures them, handshake to the last acknowledgement.
+ * sender measures them, handshake to the last acknowledgement. With `receive-pack` the receiver
+ * appends them all to one file instead and acknowledges after a shared fdatasync (tls-copy.js).
  */
-async function tlsManyOnce(runDir, inputs, serverId, clientId) {
+async function tlsManyOnce(runDir, inputs, serverId, clientId, receiver = 'receive-many') {
   const list = join(runDir, '..', 'tls-inputs.txt');
   writeFileSync(list, inputs.join('\n'));
   const out = join(runDir, 'out');
-  const { sent } = await tlsCopy(runDir, serverId, clientId, ['receive-many', out, String(inputs.length)], (port) => ['send-many', String(port), list], () => mkdirSync(out));
+  const { sent } = await tlsCopy(runDir, serverId, clientId, [receiver, out, String(inputs.length)], (port) => ['send-many', String(port), list], () => mkdirSync(out));
   return { seconds: sent.seconds };
 }
 
@@ -376,10 +387,12 @@ export async function run({ bytes, count, capBytes, runs }) {
   const capped = await makeOrigin(join(dir, 'tpl-cap'), recipient, [await input('cap.bin', capBytes)], ['--up', `${CAP_BYTES_PER_SEC / 1e6}MB/s`]);
   console.log(`blobs:  (1) one of ${mb(one.bytes)} MB; (2) ${count} of ${(many.bytes / count / 1e6).toFixed(2)} MB = ${mb(many.bytes)} MB vs one of ${mb(single.bytes)} MB; (3) one of ${mb(capped.bytes)} MB at --up ${CAP_BYTES_PER_SEC / 1e6}MB/s`);
   console.log('tls:    node:tls client → server on 127.0.0.1, same blob file, default stream chunks, receiver fsyncs then acks; timed secureConnect → ack');
-  console.log('order:  each run does (1) inswarm, (1) tls, (2) many, (2) single, (2) tls many, (2) tls single, (3) cap; sync before each; fresh holder each time');
+  console.log('order:  each run does (1) inswarm, (1) tls, (2) many, (2) single, (2) tls many, (2) tls single, (2) tls pack, (3) cap; sync before each; fresh holder each time');
   console.log('floor:  (2) tls: the same blob files over one node:tls connection, each written to a new file, fsynced, renamed and its folder fsynced, then acknowledged');
+  console.log('        pack: the same files appended to one file, each acknowledged after an fdatasync begun after its last byte');
+  console.log('cpu:    user + system time of each node (all threads), its link up → its last stored replica, from the event tap');
 
-  const r = { ours: [], tls: [], many: [], single: [], tlsMany: [], tlsSingle: [], cap: [] };
+  const r = { ours: [], tls: [], many: [], single: [], tlsMany: [], tlsSingle: [], tlsPack: [], cap: [] };
   const odd = [];
   const note = (what, result) => {
     if (result.declined > 0) odd.push(`${what}: ${result.declined} offer(s) declined`);
@@ -404,6 +417,8 @@ export async function run({ bytes, count, capBytes, runs }) {
     r.tlsMany.push(tlsMany);
     const tlsSingle = await tlsManyOnce(runDir, [single.blobs[0].path], identityOf(holderTemplate), identityOf(single.dataDir));
     r.tlsSingle.push(tlsSingle);
+    const tlsPack = await tlsManyOnce(runDir, many.blobs.map((b) => b.path), identityOf(holderTemplate), identityOf(many.dataDir), 'receive-pack');
+    r.tlsPack.push(tlsPack);
     const capRun = await placeOnce(runDir, capped, holderTemplate, false);
     note('(3) cap', capRun);
     r.cap.push(capRun);
@@ -414,7 +429,7 @@ export async function run({ bytes, count, capBytes, runs }) {
     }
     console.log(
       `run ${i}/${runs}: (1) inswarm ${ours.seconds.toFixed(2)} s, tls ${tls.seconds.toFixed(2)} s; ` +
-        `(2) ${count}× ${manyRun.seconds.toFixed(2)} s, 1× ${singleRun.seconds.toFixed(2)} s, tls ${count}× ${tlsMany.seconds.toFixed(2)} s, 1× ${tlsSingle.seconds.toFixed(2)} s; ` +
+        `(2) ${count}× ${manyRun.seconds.toFixed(2)} s, 1× ${singleRun.seconds.toFixed(2)} s, tls ${count}× ${tlsMany.seconds.toFixed(2)} s, 1× ${tlsSingle.seconds.toFixed(2)} s, pack ${tlsPack.seconds.toFixed(2)} s; ` +
         `(3) wire ${(capRun.phases.wireBytesPerSec / 1e6).toFixed(2)} MB/s; ` +
         `peak RSS origin ${Math.max(ours.originRss, manyRun.originRss, singleRun.originRss, capRun.originRss).toFixed(0)} MB, ` +
         `holder ${Math.max(ours.holderRss, manyRun.holderRss, singleRun.holderRss, capRun.holderRss).toFixed(0)} MB; ` +
@@ -436,6 +451,15 @@ export async function run({ bytes, count, capBytes, runs }) {
   const tlsSingleS = median(secs(r.tlsSingle));
   const floorOverhead = tlsManyS / tlsSingleS - 1;
   const floorPerFileMs = ((tlsManyS - tlsSingleS) / count) * 1000;
+  const tlsPackS = median(secs(r.tlsPack));
+  const packOverhead = tlsPackS / tlsSingleS - 1;
+  // CPU each node spent per blob beyond what one blob of the same bytes took (medians of runs).
+  const cpuPerBlob = (role, kind) => ((median(r.many.map((x) => x.cpu[role][kind])) - median(r.single.map((x) => x.cpu[role][kind]))) / count);
+  const cpuLine = (role) => {
+    const user = cpuPerBlob(role, 'user');
+    const system = cpuPerBlob(role, 'system');
+    return `${role} ${(user + system).toFixed(2)} ms (user ${user.toFixed(2)}, system ${system.toFixed(2)})`;
+  };
   const wire = median(r.cap.map((x) => x.phases.wireBytesPerSec));
   const wireOff = wire / CAP_BYTES_PER_SEC - 1;
   const capPlacement = rate(capped.bytes, median(secs(r.cap)));
@@ -466,7 +490,11 @@ export async function run({ bytes, count, capBytes, runs }) {
   console.log(`${`(2) floor: node:tls, ${count} durable files`.padEnd(W)}${`${rate(many.bytes, tlsManyS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.tlsMany, many.bytes)}   (median ${tlsManyS.toFixed(2)} s)`);
   console.log(`${'(2) floor: node:tls, 1 durable file'.padEnd(W)}${`${rate(single.bytes, tlsSingleS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.tlsSingle, single.bytes)}   (median ${tlsSingleS.toFixed(2)} s)`);
   console.log(`${'    floor many vs one (per file)'.padEnd(W)}${pct(floorOverhead).padStart(14)}   ${floorPerFileMs.toFixed(2)} ms per file: what storing each blob durably costs with no protocol at all`);
+  console.log(`${'(2) floor: node:tls, one pack file'.padEnd(W)}${`${rate(many.bytes, tlsPackS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.tlsPack, many.bytes)}   (median ${tlsPackS.toFixed(2)} s)`);
+  console.log(`${'    pack floor vs one file'.padEnd(W)}${pct(packOverhead).padStart(14)}   the ${count} files appended to one file, acknowledged after a shared fdatasync`);
   console.log(`${'    ours above the floor'.padEnd(W)}${`${(perBlobMs - floorPerFileMs).toFixed(2)} ms`.padStart(14)}   per blob (offer, signed ticket and receipt, hashing, ledger records)`);
+  const cores = availableParallelism();
+  console.log(`${'    CPU per blob above one blob'.padEnd(W)}${`${(cpuPerBlob('origin', 'user') + cpuPerBlob('origin', 'system') + cpuPerBlob('holder', 'user') + cpuPerBlob('holder', 'system')).toFixed(2)} ms`.padStart(14)}   ${cpuLine('origin')}; ${cpuLine('holder')}; on ${cores} core(s)`);
   console.log(
     `${`(3) --up ${CAP_BYTES_PER_SEC / 1e6}MB/s, ${mb(capped.bytes)} MB: wire rate`.padEnd(W)}${`${(wire / 1e6).toFixed(2)} MB/s`.padStart(14)}   ${r.cap.map((x) => (x.phases.wireBytesPerSec / 1e6).toFixed(2)).join(' ')}   ` +
       `${pct(wireOff)}   goal within ±${CAP_TOLERANCE * 100} %   ${verdict(Math.abs(wireOff) <= CAP_TOLERANCE)}`,
