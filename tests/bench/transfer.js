@@ -23,6 +23,12 @@ export const usage = 'transfer [--size MiB] [--count N] [--cap-size MB] [--runs 
 const GOAL_OURS_PER_TLS = 0.7;
 const GOAL_PER_BLOB_OVERHEAD = 0.1;
 const CAP_BYTES_PER_SEC = 20e6;
+/**
+ * A venue's link, for (2) once more: about what gigabit Ethernet or a good Wi-Fi 6 link carries.
+ * On loopback both nodes share this machine's cores and the CPU is the limit; at this rate (set
+ * as the origin's --up cap) the link is, as it is between two laptops in a room.
+ */
+const LINK_BYTES_PER_SEC = 100e6;
 const CAP_TOLERANCE = 0.05;
 const GOAL_PEAK_RSS_MB = 200;
 /** A median of fewer runs is mostly noise. */
@@ -218,12 +224,14 @@ async function startNode(dataDir, label, args, events) {
  * One placement run: fresh copies of the origin and holder folders, the holder started, then the
  * origin dialing it. Timed inside the origin from its `peer:up` (link up and hellos exchanged,
  * every blob already in the outbox) to its last `placement:stored` (custody receipt verified and
- * recorded), so process start-up and shutdown are not counted.
+ * recorded), so process start-up and shutdown are not counted. `originCaps` are set on the
+ * origin's copy before it starts (`inswarm caps set …`).
  */
-async function placeOnce(runDir, origin, holderTemplate, lean) {
+async function placeOnce(runDir, origin, holderTemplate, lean, originCaps = []) {
   rmSync(runDir, { recursive: true, force: true });
   cloneDataDir(origin.dataDir, join(runDir, 'origin'));
   cloneDataDir(holderTemplate, join(runDir, 'holder'));
+  if (originCaps.length > 0) await cli(join(runDir, 'origin'), 'caps', 'set', ...originCaps);
   await timed('sync', []); // untimed: no run pays for writing back an earlier one's pages
   const nodes = [];
   try {
@@ -387,12 +395,12 @@ export async function run({ bytes, count, capBytes, runs }) {
   const capped = await makeOrigin(join(dir, 'tpl-cap'), recipient, [await input('cap.bin', capBytes)], ['--up', `${CAP_BYTES_PER_SEC / 1e6}MB/s`]);
   console.log(`blobs:  (1) one of ${mb(one.bytes)} MB; (2) ${count} of ${(many.bytes / count / 1e6).toFixed(2)} MB = ${mb(many.bytes)} MB vs one of ${mb(single.bytes)} MB; (3) one of ${mb(capped.bytes)} MB at --up ${CAP_BYTES_PER_SEC / 1e6}MB/s`);
   console.log('tls:    node:tls client → server on 127.0.0.1, same blob file, default stream chunks, receiver fsyncs then acks; timed secureConnect → ack');
-  console.log('order:  each run does (1) inswarm, (1) tls, (2) many, (2) single, (2) tls many, (2) tls single, (2) tls pack, (3) cap; sync before each; fresh holder each time');
+  console.log('order:  each run does (1) inswarm, (1) tls, (2) many, (2) single, (2) both at the link rate, (2) tls many, (2) tls single, (2) tls pack, (3) cap; sync before each; fresh holder each time');
   console.log('floor:  (2) tls: the same blob files over one node:tls connection, each written to a new file, fsynced, renamed and its folder fsynced, then acknowledged');
   console.log('        pack: the same files appended to one file, each acknowledged after an fdatasync begun after its last byte');
   console.log('cpu:    user + system time of each node (all threads), its link up → its last stored replica, from the event tap');
 
-  const r = { ours: [], tls: [], many: [], single: [], tlsMany: [], tlsSingle: [], tlsPack: [], cap: [] };
+  const r = { ours: [], tls: [], many: [], single: [], linkMany: [], linkSingle: [], tlsMany: [], tlsSingle: [], tlsPack: [], cap: [] };
   const odd = [];
   const note = (what, result) => {
     if (result.declined > 0) odd.push(`${what}: ${result.declined} offer(s) declined`);
@@ -413,6 +421,13 @@ export async function run({ bytes, count, capBytes, runs }) {
     const singleRun = await placeOnce(runDir, single, holderTemplate, false);
     note('(2) single', singleRun);
     r.single.push(singleRun);
+    const linkCaps = ['--up', `${LINK_BYTES_PER_SEC / 1e6}MB/s`];
+    const linkMany = await placeOnce(runDir, many, holderTemplate, true, linkCaps);
+    note('(2) many at the link rate', linkMany);
+    r.linkMany.push(linkMany);
+    const linkSingle = await placeOnce(runDir, single, holderTemplate, false, linkCaps);
+    note('(2) single at the link rate', linkSingle);
+    r.linkSingle.push(linkSingle);
     const tlsMany = await tlsManyOnce(runDir, many.blobs.map((b) => b.path), identityOf(holderTemplate), identityOf(many.dataDir));
     r.tlsMany.push(tlsMany);
     const tlsSingle = await tlsManyOnce(runDir, [single.blobs[0].path], identityOf(holderTemplate), identityOf(single.dataDir));
@@ -429,7 +444,7 @@ export async function run({ bytes, count, capBytes, runs }) {
     }
     console.log(
       `run ${i}/${runs}: (1) inswarm ${ours.seconds.toFixed(2)} s, tls ${tls.seconds.toFixed(2)} s; ` +
-        `(2) ${count}× ${manyRun.seconds.toFixed(2)} s, 1× ${singleRun.seconds.toFixed(2)} s, tls ${count}× ${tlsMany.seconds.toFixed(2)} s, 1× ${tlsSingle.seconds.toFixed(2)} s, pack ${tlsPack.seconds.toFixed(2)} s; ` +
+        `(2) ${count}× ${manyRun.seconds.toFixed(2)} s, 1× ${singleRun.seconds.toFixed(2)} s, at ${LINK_BYTES_PER_SEC / 1e6} MB/s ${linkMany.seconds.toFixed(2)} s and ${linkSingle.seconds.toFixed(2)} s, tls ${count}× ${tlsMany.seconds.toFixed(2)} s, 1× ${tlsSingle.seconds.toFixed(2)} s, pack ${tlsPack.seconds.toFixed(2)} s; ` +
         `(3) wire ${(capRun.phases.wireBytesPerSec / 1e6).toFixed(2)} MB/s; ` +
         `peak RSS origin ${Math.max(ours.originRss, manyRun.originRss, singleRun.originRss, capRun.originRss).toFixed(0)} MB, ` +
         `holder ${Math.max(ours.holderRss, manyRun.holderRss, singleRun.holderRss, capRun.holderRss).toFixed(0)} MB; ` +
@@ -447,6 +462,8 @@ export async function run({ bytes, count, capBytes, runs }) {
   const singleS = median(secs(r.single));
   const overhead = manyS / singleS - 1;
   const perBlobMs = ((manyS - singleS) / count) * 1000;
+  const linkManyS = median(secs(r.linkMany));
+  const linkSingleS = median(secs(r.linkSingle));
   const tlsManyS = median(secs(r.tlsMany));
   const tlsSingleS = median(secs(r.tlsSingle));
   const floorOverhead = tlsManyS / tlsSingleS - 1;
@@ -465,7 +482,7 @@ export async function run({ bytes, count, capBytes, runs }) {
   const capPlacement = rate(capped.bytes, median(secs(r.cap)));
   const phase = (list, key) => median(list.map((x) => x.phases[key]));
   const roles = { origin: 'originRss', holder: 'holderRss' };
-  const scenarios = { '(1)': r.ours, '(2) many': r.many, '(2) single': r.single, '(3)': r.cap };
+  const scenarios = { '(1)': r.ours, '(2) many': r.many, '(2) single': r.single, '(2) many at the link rate': r.linkMany, '(2) single at the link rate': r.linkSingle, '(3)': r.cap };
   const peak = (key) => Math.max(...Object.values(scenarios).flatMap((list) => list.map((x) => x[key])));
   const maxRss = Math.max(peak('originRss'), peak('holderRss'));
   const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
@@ -487,6 +504,9 @@ export async function run({ bytes, count, capBytes, runs }) {
       `${median(r.many.map((x) => x.perBlob.overlap)).toFixed(2)} transfers in flight on average`,
   );
   console.log(`${'    many vs one (per-blob overhead)'.padEnd(W)}${pct(overhead).padStart(14)}   ${perBlobMs.toFixed(2)} ms per blob   goal < ${GOAL_PER_BLOB_OVERHEAD * 100} %   ${verdict(overhead < GOAL_PER_BLOB_OVERHEAD)}`);
+  console.log(`${`(2) at ${LINK_BYTES_PER_SEC / 1e6} MB/s: ${count} × ${(many.bytes / count / 1e6).toFixed(2)} MB`.padEnd(W)}${`${rate(many.bytes, linkManyS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.linkMany, many.bytes)}   (median ${linkManyS.toFixed(2)} s)`);
+  console.log(`${`(2) at ${LINK_BYTES_PER_SEC / 1e6} MB/s: 1 × ${mb(single.bytes)} MB`.padEnd(W)}${`${rate(single.bytes, linkSingleS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.linkSingle, single.bytes)}   (median ${linkSingleS.toFixed(2)} s)`);
+  console.log(`${`    many vs one at ${LINK_BYTES_PER_SEC / 1e6} MB/s`.padEnd(W)}${pct(linkManyS / linkSingleS - 1).padStart(14)}   the origin's --up cap as the link: a venue link, not the CPU, is the limit (not the goal's measure)`);
   console.log(`${`(2) floor: node:tls, ${count} durable files`.padEnd(W)}${`${rate(many.bytes, tlsManyS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.tlsMany, many.bytes)}   (median ${tlsManyS.toFixed(2)} s)`);
   console.log(`${'(2) floor: node:tls, 1 durable file'.padEnd(W)}${`${rate(single.bytes, tlsSingleS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.tlsSingle, single.bytes)}   (median ${tlsSingleS.toFixed(2)} s)`);
   console.log(`${'    floor many vs one (per file)'.padEnd(W)}${pct(floorOverhead).padStart(14)}   ${floorPerFileMs.toFixed(2)} ms per file: what storing each blob durably costs with no protocol at all`);
