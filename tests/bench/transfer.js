@@ -15,6 +15,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI, MiB, ROOT, UsageError, closed, median, start, tempDir, timed, verdict } from './harness.js';
+import { openLink, unavailable as linkUnavailable } from './netns-link.js';
 
 export const name = 'transfer';
 export const summary = 'placement origin → holder vs plain node:tls; many small blobs vs one (and their CPU per blob); upload-cap accuracy; peak RSS of both nodes';
@@ -27,11 +28,13 @@ const CAP_BYTES_PER_SEC = 20e6;
 const CAP_TOLERANCE = 0.05;
 const GOAL_PEAK_RSS_MB = 200;
 /**
- * A venue's link, for (2) once more: about what gigabit Ethernet or a good Wi-Fi 6 link carries.
- * On loopback both nodes share this machine's cores and the CPU is the limit; at this rate (set
- * as the origin's --up cap) the link is, as it is between two laptops in a room.
+ * A venue's link, for (2) once more: about what gigabit Ethernet or a good Wi-Fi 6 link carries
+ * (100 MB/s). On loopback both nodes share this machine's cores and the CPU is the limit; over
+ * this link (netns-link.js: veth shaped by tbf) the link is, as it is between two laptops.
  */
 const LINK_BYTES_PER_SEC = 100e6;
+/** The same as tc writes it (each direction). */
+const LINK_RATE = `${(LINK_BYTES_PER_SEC * 8) / 1e6}mbit`;
 /** A median of fewer runs is mostly noise. */
 const MIN_RUNS = 3;
 /** Write size while making inputs. */
@@ -137,15 +140,17 @@ function cloneDataDir(from, to, inBlobs = false) {
 
 /**
  * Starts `inswarm start` on `dataDir` with the event tap and the RSS reporter, and resolves once
- * it listens. `node.events` collects the forwarded events; `node.until(test)` waits for them.
+ * it listens: on 127.0.0.1, or on `end` of `link` (netns-link.js) when given. `node.events`
+ * collects the forwarded events; `node.until(test)` waits for them.
  */
-async function startNode(dataDir, label, args, events) {
+async function startNode(dataDir, label, args, events, link = null, end = null) {
   const rssFile = join(dataDir, '..', `${label}-max-rss-kib`);
-  const child = start(
-    process.execPath,
-    ['--import', RSS_REPORTER, '--import', EVENT_TAP, CLI, '--data', dataDir, 'start', '--no-mdns', '--listen', '127.0.0.1:0', '--name', label, ...args],
-    { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, INSWARM_BENCH_EVENTS: events.join(','), INSWARM_BENCH_RSS_FILE: rssFile } },
-  );
+  const nodeArgs = ['--import', RSS_REPORTER, '--import', EVENT_TAP, CLI, '--data', dataDir, 'start', '--no-mdns', '--listen', `${end?.addr ?? '127.0.0.1'}:0`, '--name', label, ...args];
+  const [file, fileArgs] = link ? link.command(end, process.execPath, nodeArgs) : [process.execPath, nodeArgs];
+  const child = start(file, fileArgs, {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { ...process.env, INSWARM_BENCH_EVENTS: events.join(','), INSWARM_BENCH_RSS_FILE: rssFile },
+  });
   const node = { label, child, events: [], stderr: '', exited: false, waiters: new Set() };
   const exit = closed(child).then((status) => {
     node.exited = true;
@@ -225,20 +230,19 @@ async function startNode(dataDir, label, args, events) {
  * One placement run: fresh copies of the origin and holder folders, the holder started, then the
  * origin dialing it. Timed inside the origin from its `peer:up` (link up and hellos exchanged,
  * every blob already in the outbox) to its last `placement:stored` (custody receipt verified and
- * recorded), so process start-up and shutdown are not counted. `originCaps` are set on the
- * origin's copy before it starts (`inswarm caps set …`).
+ * recorded), so process start-up and shutdown are not counted. With `link` (netns-link.js) the
+ * two nodes run at its two ends instead of on 127.0.0.1.
  */
-async function placeOnce(runDir, origin, holderTemplate, lean, originCaps = []) {
+async function placeOnce(runDir, origin, holderTemplate, lean, link = null) {
   rmSync(runDir, { recursive: true, force: true });
   cloneDataDir(origin.dataDir, join(runDir, 'origin'));
   cloneDataDir(holderTemplate, join(runDir, 'holder'));
-  if (originCaps.length > 0) await cli(join(runDir, 'origin'), 'caps', 'set', ...originCaps);
   await timed('sync', []); // untimed: no run pays for writing back an earlier one's pages
   const nodes = [];
   try {
-    const holder = await startNode(join(runDir, 'holder'), 'holder', [], lean ? HOLDER_EVENTS_LEAN : HOLDER_EVENTS);
+    const holder = await startNode(join(runDir, 'holder'), 'holder', [], lean ? HOLDER_EVENTS_LEAN : HOLDER_EVENTS, link, link?.holder);
     nodes.push(holder);
-    const originNode = await startNode(join(runDir, 'origin'), 'origin', ['--peer', `127.0.0.1:${holder.port}`], lean ? ORIGIN_EVENTS_LEAN : ORIGIN_EVENTS);
+    const originNode = await startNode(join(runDir, 'origin'), 'origin', ['--peer', `${link?.holder.addr ?? '127.0.0.1'}:${holder.port}`], lean ? ORIGIN_EVENTS_LEAN : ORIGIN_EVENTS, link, link?.origin);
     nodes.push(originNode);
     const n = origin.blobs.length;
     const timeoutMs = Math.max(120_000, (origin.bytes / STUCK_BYTES_PER_SEC) * 1000);
@@ -396,10 +400,16 @@ export async function run({ bytes, count, capBytes, runs }) {
   const capped = await makeOrigin(join(dir, 'tpl-cap'), recipient, [await input('cap.bin', capBytes)], ['--up', `${CAP_BYTES_PER_SEC / 1e6}MB/s`]);
   console.log(`blobs:  (1) one of ${mb(one.bytes)} MB; (2) ${count} of ${(many.bytes / count / 1e6).toFixed(2)} MB = ${mb(many.bytes)} MB vs one of ${mb(single.bytes)} MB; (3) one of ${mb(capped.bytes)} MB at --up ${CAP_BYTES_PER_SEC / 1e6}MB/s`);
   console.log('tls:    node:tls client → server on 127.0.0.1, same blob file, default stream chunks, receiver fsyncs then acks; timed secureConnect → ack');
-  console.log('order:  each run does (1) inswarm, (1) tls, (2) many, (2) single, (2) both at the link rate, (2) tls many, (2) tls single, (2) tls pack, (3) cap; sync before each; fresh holder each time');
+  console.log('order:  each run does (1) inswarm, (1) tls, (2) many, (2) single, (2) both over the link, (2) tls many, (2) tls single, (2) tls pack, (3) cap; sync before each; fresh holder each time');
   console.log('floor:  (2) tls: the same blob files over one node:tls connection, each written to a new file, fsynced, renamed and its folder fsynced, then acknowledged');
   console.log('        pack: the same files appended to one file, each acknowledged after an fdatasync begun after its last byte');
   console.log('cpu:    user + system time of each node (all threads), its link up → its last stored replica, from the event tap');
+  const linkSkipped = linkUnavailable();
+  console.log(
+    linkSkipped === null
+      ? `link:   (2) once more between two network namespaces, a veth pair shaped by tbf to ${LINK_RATE} (${LINK_BYTES_PER_SEC / 1e6} MB/s) each way`
+      : `link:   SKIPPED, the shaped link ${linkSkipped}`,
+  );
 
   const r = { ours: [], tls: [], many: [], single: [], linkMany: [], linkSingle: [], tlsMany: [], tlsSingle: [], tlsPack: [], cap: [] };
   const odd = [];
@@ -409,6 +419,8 @@ export async function run({ bytes, count, capBytes, runs }) {
   };
   let cipher = '';
   const rebuiltIn = [];
+  // Closed after the runs, or by openLink's exit handler should a run throw.
+  const link = linkSkipped === null ? openLink(LINK_RATE) : null;
   for (let i = 1; i <= runs; i++) {
     const ours = await placeOnce(runDir, one, holderTemplate, false);
     note('(1) inswarm', ours);
@@ -422,13 +434,14 @@ export async function run({ bytes, count, capBytes, runs }) {
     const singleRun = await placeOnce(runDir, single, holderTemplate, false);
     note('(2) single', singleRun);
     r.single.push(singleRun);
-    const linkCaps = ['--up', `${LINK_BYTES_PER_SEC / 1e6}MB/s`];
-    const linkMany = await placeOnce(runDir, many, holderTemplate, true, linkCaps);
-    note('(2) many at the link rate', linkMany);
-    r.linkMany.push(linkMany);
-    const linkSingle = await placeOnce(runDir, single, holderTemplate, false, linkCaps);
-    note('(2) single at the link rate', linkSingle);
-    r.linkSingle.push(linkSingle);
+    const linkMany = link ? await placeOnce(runDir, many, holderTemplate, true, link) : null;
+    const linkSingle = link ? await placeOnce(runDir, single, holderTemplate, false, link) : null;
+    if (link) {
+      note('(2) many over the link', linkMany);
+      note('(2) single over the link', linkSingle);
+      r.linkMany.push(linkMany);
+      r.linkSingle.push(linkSingle);
+    }
     const tlsMany = await tlsManyOnce(runDir, many.blobs.map((b) => b.path), identityOf(holderTemplate), identityOf(many.dataDir));
     r.tlsMany.push(tlsMany);
     const tlsSingle = await tlsManyOnce(runDir, [single.blobs[0].path], identityOf(holderTemplate), identityOf(single.dataDir));
@@ -445,7 +458,7 @@ export async function run({ bytes, count, capBytes, runs }) {
     }
     console.log(
       `run ${i}/${runs}: (1) inswarm ${ours.seconds.toFixed(2)} s, tls ${tls.seconds.toFixed(2)} s; ` +
-        `(2) ${count}× ${manyRun.seconds.toFixed(2)} s, 1× ${singleRun.seconds.toFixed(2)} s, at ${LINK_BYTES_PER_SEC / 1e6} MB/s ${linkMany.seconds.toFixed(2)} s and ${linkSingle.seconds.toFixed(2)} s, tls ${count}× ${tlsMany.seconds.toFixed(2)} s, 1× ${tlsSingle.seconds.toFixed(2)} s, pack ${tlsPack.seconds.toFixed(2)} s; ` +
+        `(2) ${count}× ${manyRun.seconds.toFixed(2)} s, 1× ${singleRun.seconds.toFixed(2)} s, ${link ? `over the link ${linkMany.seconds.toFixed(2)} s and ${linkSingle.seconds.toFixed(2)} s, ` : ''}tls ${count}× ${tlsMany.seconds.toFixed(2)} s, 1× ${tlsSingle.seconds.toFixed(2)} s, pack ${tlsPack.seconds.toFixed(2)} s; ` +
         `(3) wire ${(capRun.phases.wireBytesPerSec / 1e6).toFixed(2)} MB/s; ` +
         `peak RSS origin ${Math.max(ours.originRss, manyRun.originRss, singleRun.originRss, capRun.originRss).toFixed(0)} MB, ` +
         `holder ${Math.max(ours.holderRss, manyRun.holderRss, singleRun.holderRss, capRun.holderRss).toFixed(0)} MB; ` +
@@ -453,6 +466,7 @@ export async function run({ bytes, count, capBytes, runs }) {
         (rebuilt ? '   [dist/ was rebuilt during this run]' : ''),
     );
   }
+  link?.close();
 
   const secs = (list) => list.map((x) => x.seconds);
   const each = (list, size) => secs(list).map((s) => rate(size, s).toFixed(0)).join(' ');
@@ -463,8 +477,8 @@ export async function run({ bytes, count, capBytes, runs }) {
   const singleS = median(secs(r.single));
   const overhead = manyS / singleS - 1;
   const perBlobMs = ((manyS - singleS) / count) * 1000;
-  const linkManyS = median(secs(r.linkMany));
-  const linkSingleS = median(secs(r.linkSingle));
+  const linkManyS = link ? median(secs(r.linkMany)) : NaN;
+  const linkSingleS = link ? median(secs(r.linkSingle)) : NaN;
   const tlsManyS = median(secs(r.tlsMany));
   const tlsSingleS = median(secs(r.tlsSingle));
   const floorOverhead = tlsManyS / tlsSingleS - 1;
@@ -483,7 +497,7 @@ export async function run({ bytes, count, capBytes, runs }) {
   const capPlacement = rate(capped.bytes, median(secs(r.cap)));
   const phase = (list, key) => median(list.map((x) => x.phases[key]));
   const roles = { origin: 'originRss', holder: 'holderRss' };
-  const scenarios = { '(1)': r.ours, '(2) many': r.many, '(2) single': r.single, '(2) many at the link rate': r.linkMany, '(2) single at the link rate': r.linkSingle, '(3)': r.cap };
+  const scenarios = { '(1)': r.ours, '(2) many': r.many, '(2) single': r.single, ...(link ? { '(2) many over the link': r.linkMany, '(2) single over the link': r.linkSingle } : {}), '(3)': r.cap };
   const peak = (key) => Math.max(...Object.values(scenarios).flatMap((list) => list.map((x) => x[key])));
   const maxRss = Math.max(peak('originRss'), peak('holderRss'));
   const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
@@ -505,9 +519,13 @@ export async function run({ bytes, count, capBytes, runs }) {
       `${median(r.many.map((x) => x.perBlob.overlap)).toFixed(2)} transfers in flight on average`,
   );
   console.log(`${'    many vs one (per-blob overhead)'.padEnd(W)}${pct(overhead).padStart(14)}   ${perBlobMs.toFixed(2)} ms per blob   goal < ${GOAL_PER_BLOB_OVERHEAD * 100} %   ${verdict(overhead < GOAL_PER_BLOB_OVERHEAD)}`);
-  console.log(`${`(2) at ${LINK_BYTES_PER_SEC / 1e6} MB/s: ${count} × ${(many.bytes / count / 1e6).toFixed(2)} MB`.padEnd(W)}${`${rate(many.bytes, linkManyS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.linkMany, many.bytes)}   (median ${linkManyS.toFixed(2)} s)`);
-  console.log(`${`(2) at ${LINK_BYTES_PER_SEC / 1e6} MB/s: 1 × ${mb(single.bytes)} MB`.padEnd(W)}${`${rate(single.bytes, linkSingleS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.linkSingle, single.bytes)}   (median ${linkSingleS.toFixed(2)} s)`);
-  console.log(`${`    many vs one at ${LINK_BYTES_PER_SEC / 1e6} MB/s`.padEnd(W)}${pct(linkManyS / linkSingleS - 1).padStart(14)}   the origin's --up cap as the link: a venue link, not the CPU, is the limit (not the goal's measure)`);
+  if (link) {
+    console.log(`${`(2) ${LINK_BYTES_PER_SEC / 1e6} MB/s link: ${count} × ${(many.bytes / count / 1e6).toFixed(2)} MB`.padEnd(W)}${`${rate(many.bytes, linkManyS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.linkMany, many.bytes)}   (median ${linkManyS.toFixed(2)} s)`);
+    console.log(`${`(2) ${LINK_BYTES_PER_SEC / 1e6} MB/s link: 1 × ${mb(single.bytes)} MB`.padEnd(W)}${`${rate(single.bytes, linkSingleS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.linkSingle, single.bytes)}   (median ${linkSingleS.toFixed(2)} s)`);
+    console.log(`${`    many vs one over the link`.padEnd(W)}${pct(linkManyS / linkSingleS - 1).padStart(14)}   the link, not this machine's shared CPU, is the limit, as between two laptops (not the goal's measure)`);
+  } else {
+    console.log(`${`(2) over a ${LINK_BYTES_PER_SEC / 1e6} MB/s link`.padEnd(W)}${'skipped'.padStart(14)}   ${linkSkipped}`);
+  }
   console.log(`${`(2) floor: node:tls, ${count} durable files`.padEnd(W)}${`${rate(many.bytes, tlsManyS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.tlsMany, many.bytes)}   (median ${tlsManyS.toFixed(2)} s)`);
   console.log(`${'(2) floor: node:tls, 1 durable file'.padEnd(W)}${`${rate(single.bytes, tlsSingleS).toFixed(1)} MB/s`.padStart(14)}   ${each(r.tlsSingle, single.bytes)}   (median ${tlsSingleS.toFixed(2)} s)`);
   console.log(`${'    floor many vs one (per file)'.padEnd(W)}${pct(floorOverhead).padStart(14)}   ${floorPerFileMs.toFixed(2)} ms per file: what storing each blob durably costs with no protocol at all`);
