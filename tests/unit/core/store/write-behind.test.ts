@@ -46,12 +46,17 @@ async function file(label: string) {
   return { path, handle: await open(path, 'w', 0o600) };
 }
 
+/** A writer on a fresh file whose writes the test holds and releases, with a roomy budget. */
+async function gatedWriter(label: string) {
+  const { path, handle } = await file(label);
+  const gate = gated(handle);
+  const budget = new WriteBudget(64 * KiB * 1024);
+  return { path, handle, gate, budget, writer: new WriteBehind(handle, 0, budget) };
+}
+
 describe('WriteBehind', () => {
   it('writes what queued during a write in one writev, in order, and the file holds every byte', async () => {
-    const { path, handle } = await file('coalesce');
-    const gate = gated(handle);
-    const budget = new WriteBudget(64 * KiB * 1024);
-    const writer = new WriteBehind(handle, 0, budget);
+    const { path, handle, gate, budget, writer } = await gatedWriter('coalesce');
     const chunks = Array.from({ length: 6 }, () => randomBytes(100 * KiB));
     gate.hold();
     for (const chunk of chunks) await writer.write(chunk);
@@ -122,10 +127,7 @@ describe('WriteBehind', () => {
 
 describe('WriteBudget charges', () => {
   it('a small view into a large buffer is charged the buffer it keeps in memory until written', async () => {
-    const { path, handle } = await file('pinned');
-    const gate = gated(handle);
-    const budget = new WriteBudget(64 * KiB * 1024);
-    const writer = new WriteBehind(handle, 0, budget);
+    const { path, handle, gate, budget, writer } = await gatedWriter('pinned');
     const socketRead = new Uint8Array(KiB * KiB); // what one read from the link held
     socketRead.set(randomBytes(10), 500);
     gate.hold();
