@@ -90,47 +90,25 @@ if (mode === 'receive') {
   const count = Number(b);
   const server = createServer({ ...TLS, ...identity, requestCert: true }, (socket) => {
     server.close();
-    let pending = Buffer.alloc(0);
-    let file = null; // { fd, left, index }
-    let index = 0;
     let acked = 0;
-    const finish = (fd, i) => {
-      fsync(fd, (err) => {
-        if (err) throw err;
-        closeSync(fd);
-        rename(join(dir, `${i}.tmp`), join(dir, String(i)), (renameErr) => {
-          if (renameErr) throw renameErr;
-          const dirFd = openSync(dir, 'r');
-          fsync(dirFd, (dirErr) => {
-            if (dirErr) throw dirErr;
-            closeSync(dirFd);
-            socket.write(Buffer.from([1]));
-            if (++acked === count) socket.end();
+    receiveFiles(socket, {
+      begin: (n) => openSync(join(dir, `${n}.tmp`), 'wx', 0o600),
+      end: (fd, n) => {
+        fsync(fd, (err) => {
+          if (err) throw err;
+          closeSync(fd);
+          rename(join(dir, `${n}.tmp`), join(dir, String(n)), (renameErr) => {
+            if (renameErr) throw renameErr;
+            const dirFd = openSync(dir, 'r');
+            fsync(dirFd, (dirErr) => {
+              if (dirErr) throw dirErr;
+              closeSync(dirFd);
+              socket.write(Buffer.from([1]));
+              if (++acked === count) socket.end();
+            });
           });
         });
-      });
-    };
-    socket.on('data', (chunk) => {
-      let data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
-      pending = Buffer.alloc(0);
-      while (data.length > 0) {
-        if (file === null) {
-          if (data.length < 8) {
-            pending = Buffer.from(data);
-            return;
-          }
-          file = { fd: openSync(join(dir, `${index}.tmp`), 'wx', 0o600), left: Number(data.readBigUInt64BE(0)), index: index++ };
-          data = data.subarray(8);
-        }
-        const take = Math.min(file.left, data.length);
-        if (take > 0) writeSync(file.fd, data, 0, take);
-        file.left -= take;
-        data = data.subarray(take);
-        if (file.left === 0) {
-          finish(file.fd, file.index);
-          file = null;
-        }
-      }
+      },
     });
   });
   server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
@@ -140,8 +118,6 @@ if (mode === 'receive') {
   const server = createServer({ ...TLS, ...identity, requestCert: true }, (socket) => {
     server.close();
     const fd = openSync(join(dir, 'pack'), 'wx', 0o600);
-    let pending = Buffer.alloc(0);
-    let left = -1; // bytes of the current file still to come; -1 between files
     let finished = 0; // files whose last byte is written
     let acked = 0;
     let syncing = false;
@@ -160,29 +136,7 @@ if (mode === 'receive') {
         } else sync();
       });
     };
-    socket.on('data', (chunk) => {
-      let data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
-      pending = Buffer.alloc(0);
-      while (data.length > 0) {
-        if (left < 0) {
-          if (data.length < 8) {
-            pending = Buffer.from(data);
-            return;
-          }
-          left = Number(data.readBigUInt64BE(0));
-          data = data.subarray(8);
-        }
-        const take = Math.min(left, data.length);
-        if (take > 0) writeSync(fd, data, 0, take);
-        left -= take;
-        data = data.subarray(take);
-        if (left === 0) {
-          left = -1;
-          finished++;
-        }
-      }
-      sync();
-    });
+    receiveFiles(socket, { begin: () => fd, end: () => finished++, afterData: sync });
   });
   server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
 } else if (mode === 'send-many') {
@@ -213,4 +167,38 @@ if (mode === 'receive') {
 } else {
   console.error('usage: tls-copy.js CERT KEY receive OUT | send PORT IN | receive-many DIR COUNT | receive-pack DIR COUNT | send-many PORT LIST');
   process.exitCode = 2;
+}
+
+/**
+ * Splits what send-many sends on `socket` (per file: 8 bytes big-endian length, then the bytes)
+ * and writes each file's bytes to the descriptor `begin(n)` returns for the n-th file; `end(fd, n)`
+ * runs once its last byte is written, `afterData()` once each chunk from the socket is.
+ */
+function receiveFiles(socket, { begin, end, afterData = () => undefined }) {
+  let pending = Buffer.alloc(0);
+  let file = null; // { fd, left, n }
+  let n = 0;
+  socket.on('data', (chunk) => {
+    let data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+    pending = Buffer.alloc(0);
+    while (data.length > 0 || file?.left === 0) {
+      if (file === null) {
+        if (data.length < 8) {
+          pending = Buffer.from(data);
+          break;
+        }
+        file = { fd: begin(n), left: Number(data.readBigUInt64BE(0)), n: n++ };
+        data = data.subarray(8);
+      }
+      const take = Math.min(file.left, data.length);
+      if (take > 0) writeSync(file.fd, data, 0, take);
+      file.left -= take;
+      data = data.subarray(take);
+      if (file.left === 0) {
+        end(file.fd, file.n);
+        file = null;
+      }
+    }
+    afterData();
+  });
 }
